@@ -1,0 +1,68 @@
+"""One sandboxed Jinja environment for all prompt, trace, judge and card prose."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from cogbeh.paths import templates_dir
+
+
+class TemplateError(ValueError):
+    """A template is missing or refers to a variable it was not given."""
+
+
+@lru_cache(maxsize=8)
+def environment(root: str | None = None) -> ImmutableSandboxedEnvironment:
+    """The shared environment; `root` overrides the shipped templates folder (e.g. --template-dir)."""
+    folder = Path(root) if root else templates_dir()
+    # Sandboxed because users may point --template-dir at templates they did not write; StrictUndefined so a
+    # misspelt variable is an error instead of an empty string in a paid prompt.
+    return ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def render(name: str, *, root: str | None = None, **variables: object) -> str:
+    """Render template `name` (relative to the templates folder) with `variables`."""
+    env = environment(root)
+    try:
+        return env.get_template(name).render(**variables)
+    except TemplateNotFound as err:
+        raise TemplateError(f"template {name!r} not found under {env.loader.searchpath[0]}") from None  # type: ignore[union-attr]
+    except UndefinedError as err:
+        raise TemplateError(f"template {name!r}: {err.message}") from None
+
+
+def template_source(name: str, *, root: str | None = None) -> str:
+    """Raw source text of a template."""
+    env = environment(root)
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    return source
+
+
+def templates_hash(names: list[str] | tuple[str, ...], *, root: str | None = None) -> str:
+    """Short sha256 over the sources of `names` (sorted), for manifests and cache keys."""
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(template_source(name, root=root).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def directory_hash(subdir: str, *, root: str | None = None) -> str:
+    """templates_hash over every template file under `subdir` (e.g. 'traces')."""
+    base = Path(root) if root else templates_dir()
+    names = [p.relative_to(base).as_posix() for p in (base / subdir).rglob("*.jinja") if p.is_file()]
+    return templates_hash(names, root=root)
