@@ -1,0 +1,35 @@
+"""Exact Countdown core: problems, presets, solver, safe verifier and reward. Pure; no I/O but `io`."""
+
+from cogbeh.countdown.io import (
+    load_problems,
+    problem_from_row,
+    problems_from_dataset,
+    problems_to_dataset,
+    save_problems,
+)
+from cogbeh.countdown.problem import PRESETS, Preset, Problem, resolve_preset, sample_problems
+from cogbeh.countdown.rules import RULES, Rules
+from cogbeh.countdown.solver import is_solvable, reachable, solve
+from cogbeh.countdown.verify import check, countdown_reward, extract_answer, score
+
+__all__ = [
+    "PRESETS",
+    "RULES",
+    "Preset",
+    "Problem",
+    "Rules",
+    "check",
+    "countdown_reward",
+    "extract_answer",
+    "is_solvable",
+    "load_problems",
+    "problem_from_row",
+    "problems_from_dataset",
+    "problems_to_dataset",
+    "reachable",
+    "resolve_preset",
+    "sample_problems",
+    "save_problems",
+    "score",
+    "solve",
+]

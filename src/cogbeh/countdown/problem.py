@@ -1,0 +1,139 @@
+"""Countdown problems, presets, and seeded sampling in which every problem is a function of (seed, index)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+
+from cogbeh.countdown.rules import Rules, validate_rules
+from cogbeh.countdown.solver import is_solvable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Use every number in `nums` once (any subset under classic rules) to make `target`."""
+
+    nums: tuple[int, ...]
+    target: int
+
+    def __post_init__(self) -> None:
+        nums = tuple(self.nums)
+        if not nums or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in nums):
+            raise ValueError(f"nums must be a non-empty list of positive integers, got {self.nums!r}")
+        if isinstance(self.target, bool) or not isinstance(self.target, int):
+            raise ValueError(f"target must be an integer, got {self.target!r}")
+        object.__setattr__(self, "nums", nums)
+
+    @property
+    def id(self) -> str:
+        """Stable id independent of the order of `nums`, e.g. '3-4-25-30_32'."""
+        return "-".join(str(n) for n in sorted(self.nums)) + f"_{self.target}"
+
+    def to_dict(self) -> dict[str, object]:
+        """The row shape of Jiayi-Pan/Countdown-Tasks-3to4: nums and target."""
+        return {"nums": list(self.nums), "target": self.target}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A problem distribution; any field can be overridden by keyword in `sample_problems`."""
+
+    sizes: tuple[int, ...]  # how many numbers, chosen uniformly
+    num_range: tuple[int, int]  # inclusive; ignored when `bag` is set
+    target_range: tuple[int, int]  # inclusive
+    rules: Rules  # rules under which problems must be solvable
+    solvable: bool = True
+    bag: tuple[int, ...] = ()  # draw tiles without replacement from this bag (classic)
+    large: tuple[int, int] = (0, 4)  # classic: how many tiles > 10, chosen uniformly in this range
+
+
+_CLASSIC_SMALL = tuple(n for n in range(1, 11) for _ in range(2))
+_CLASSIC_LARGE = (25, 50, 75, 100)
+
+PRESETS: dict[str, Preset] = {
+    "paper": Preset(sizes=(3, 4), num_range=(1, 24), target_range=(10, 25), rules="integer"),
+    "tinyzero": Preset(sizes=(3, 4), num_range=(1, 99), target_range=(10, 100), rules="integer"),
+    "classic": Preset(
+        sizes=(6,), num_range=(1, 100), target_range=(101, 999), rules="classic", bag=_CLASSIC_SMALL + _CLASSIC_LARGE
+    ),
+}
+
+#: Candidate draws per index before giving up (only reachable with impossible overrides).
+_MAX_TRIES = 10_000
+
+
+def resolve_preset(preset: str, **overrides: object) -> Preset:
+    """The named preset with keyword overrides applied; unknown names raise ValueError naming the choices."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    fields = {f.name for f in dataclasses.fields(Preset)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(f"unknown override {unknown[0]!r}; valid overrides: {', '.join(sorted(fields))}")
+    for key in ("sizes", "num_range", "target_range", "large", "bag"):
+        if key in overrides:
+            overrides[key] = tuple(overrides[key])  # type: ignore[arg-type]
+    chosen = dataclasses.replace(PRESETS[preset], **overrides)  # type: ignore[arg-type]
+    validate_rules(chosen.rules)
+    low, high = chosen.target_range
+    if low > high or chosen.num_range[0] > chosen.num_range[1] or chosen.num_range[0] < 1 or not chosen.sizes:
+        raise ValueError(f"empty or invalid range in preset {preset!r} with overrides {overrides!r}")
+    return chosen
+
+
+def _draw(rng: random.Random, preset: Preset, size: int) -> tuple[tuple[int, ...], int]:
+    if preset.bag:
+        large_pool = [n for n in preset.bag if n > 10]
+        small_pool = [n for n in preset.bag if n <= 10]
+        n_large = min(rng.randint(*preset.large), len(large_pool), size)
+        nums = rng.sample(large_pool, n_large) + rng.sample(small_pool, size - n_large)
+    else:
+        low, high = preset.num_range
+        nums = rng.choices(range(low, high + 1), k=size)
+    return tuple(nums), rng.randint(*preset.target_range)
+
+
+def problem_at(seed: int, index: int, preset: Preset, *, skip: Container[str] = frozenset()) -> Problem:
+    """The problem for `index`: the first candidate from Random('seed:index') that fits and is not skipped.
+
+    The count of numbers is drawn once per index, so sizes keep their stated odds in the output even though
+    smaller problems are rejected as unsolvable more often.
+    """
+    # A string seed is hashed with SHA-512 by `random`, so the stream is identical in every process.
+    rng = random.Random(f"{seed}:{index}")
+    size = rng.choice(preset.sizes)
+    for _ in range(_MAX_TRIES):
+        nums, target = _draw(rng, preset, size)
+        if preset.solvable and not is_solvable(nums, target, rules=preset.rules):
+            continue
+        candidate = Problem(nums, target)
+        if candidate.id not in skip:
+            return candidate
+    raise ValueError(f"no acceptable problem found for index {index} after {_MAX_TRIES} draws; relax the preset")
+
+
+def sample_problems(
+    n: int,
+    *,
+    preset: str = "paper",
+    seed: int = 0,
+    exclude: Iterable[Problem] | None = None,
+    **overrides: object,
+) -> list[Problem]:
+    """`n` distinct problems; problem i depends only on (seed, i) and the problems before it (prefix-stable).
+
+    A candidate equal to an earlier problem or to one in `exclude` (same numbers in any order, same target) is
+    skipped by drawing the next candidate for the same index.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    chosen = resolve_preset(preset, **overrides)
+    skip = {p.id for p in exclude or ()}
+    problems: list[Problem] = []
+    for index in range(n):
+        problem = problem_at(seed, index, chosen, skip=skip)
+        skip.add(problem.id)
+        problems.append(problem)
+    return problems

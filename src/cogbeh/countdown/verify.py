@@ -1,0 +1,162 @@
+"""Safe Countdown verifier and reward: a tiny parser with exact arithmetic; nothing is ever evaluated as code.
+
+Accepted syntax: ASCII integer literals, binary + - * /, parentheses, spaces and tabs. Everything else
+(decimals, exponents, `**`, `//`, `%`, `^`, unary signs, names, calls, non-ASCII digits, '=') is rejected.
+Length, literal and nesting caps make every input decidable in microseconds, whatever its size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from fractions import Fraction
+
+from cogbeh.countdown.rules import Rules, Value, allowed, apply, validate_rules
+
+#: Longer answers are rejected outright: a 6-number Countdown expression needs well under 100 characters.
+MAX_EXPR_CHARS = 1000
+MAX_LITERAL_DIGITS = 12
+MAX_DEPTH = 64
+_TOKEN = re.compile(r"\s*(?:(\d+)|(.))")
+_VALID_CHARS = re.compile(r"[0-9+\-*/() \t]*")
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+_ANSWER_OPEN, _ANSWER_CLOSE = "<answer>", "</answer>"
+
+
+class _Invalid(Exception):
+    """The expression breaks the syntax or the rules."""
+
+
+def _tokens(expr: str) -> list[str | int]:
+    tokens: list[str | int] = []
+    for match in _TOKEN.finditer(expr):
+        number, symbol = match.groups()
+        if number is not None:
+            if len(number) > MAX_LITERAL_DIGITS:
+                raise _Invalid
+            tokens.append(int(number))
+        elif symbol is not None and not symbol.isspace():
+            tokens.append(symbol)
+    return tokens
+
+
+def _to_postfix(tokens: list[str | int]) -> list[str | int]:
+    """Shunting-yard with a strict infix grammar: operand, then operator-operand pairs; no unary signs."""
+    out: list[str | int] = []
+    stack: list[str] = []
+    expect_operand = True
+    for token in tokens:
+        if isinstance(token, int):
+            if not expect_operand:
+                raise _Invalid
+            out.append(token)
+            expect_operand = False
+        elif token == "(":
+            if not expect_operand or len(stack) >= MAX_DEPTH:
+                raise _Invalid
+            stack.append(token)
+        elif token == ")":
+            if expect_operand:
+                raise _Invalid
+            while stack and stack[-1] != "(":
+                out.append(stack.pop())
+            if not stack:
+                raise _Invalid
+            stack.pop()
+        else:  # an operator; the character set was checked, so it is one of + - * /
+            if expect_operand:
+                raise _Invalid
+            while stack and stack[-1] != "(" and _PRECEDENCE[stack[-1]] >= _PRECEDENCE[token]:
+                out.append(stack.pop())
+            stack.append(token)
+            expect_operand = True
+    if expect_operand or "(" in stack:
+        raise _Invalid
+    out.extend(reversed(stack))
+    return out
+
+
+def _evaluate(postfix: list[str | int], rules: Rules) -> Value:
+    stack: list[Value] = []
+    for token in postfix:
+        if isinstance(token, int):
+            stack.append(token)
+            continue
+        right, left = stack.pop(), stack.pop()
+        value = apply(token, left, right, rules)  # type: ignore[arg-type]
+        if value is None:
+            raise _Invalid
+        stack.append(value)
+    return stack[0]
+
+
+def _uses_numbers(literals: list[int], nums: Sequence[int], rules: Rules) -> bool:
+    used, available = Counter(literals), Counter(int(n) for n in nums)
+    if rules == "classic":  # any subset, each tile at most once
+        return all(available[n] >= k for n, k in used.items())
+    return used == available
+
+
+def check(expr: object, nums: Sequence[int], target: int, *, rules: Rules = "standard") -> bool:
+    """Whether `expr` is a valid expression over `nums` (per `rules`) whose exact value is `target`."""
+    rules = validate_rules(rules)
+    if not isinstance(expr, str) or len(expr) > MAX_EXPR_CHARS:
+        return False
+    text = expr.strip()
+    if not text or not _VALID_CHARS.fullmatch(text):
+        return False
+    try:
+        tokens = _tokens(text)
+        literals = [t for t in tokens if isinstance(t, int)]
+        if not _uses_numbers(literals, nums, rules) or not all(allowed(n, rules) for n in literals):
+            return False
+        value = _evaluate(_to_postfix(tokens), rules)
+    except (_Invalid, IndexError):
+        return False
+    return value == Fraction(target)
+
+
+def extract_answer(text: object) -> str | None:
+    """Content of the last complete `<answer>...</answer>` in `text`, or None (linear time, any input)."""
+    if not isinstance(text, str):
+        return None
+    close = text.rfind(_ANSWER_CLOSE)
+    if close < 0:
+        return None
+    start = text.rfind(_ANSWER_OPEN, 0, close)
+    if start < 0:
+        return None
+    return text[start + len(_ANSWER_OPEN) : close]
+
+
+def score(completion: object, nums: Sequence[int], target: int, *, format_score: float = 0.1) -> float:
+    """TinyZero's reward made safe: 1.0 if the last answer checks, `format_score` if tagged but wrong, else 0.0."""
+    answer = extract_answer(_completion_text(completion))
+    if answer is None:
+        return 0.0
+    return 1.0 if check(answer, nums, target) else format_score
+
+
+def _completion_text(completion: object) -> str:
+    """A TRL completion as text: a string, or a conversational list of messages (assistant content joined)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, (list, tuple)):
+        parts = []
+        for message in completion:
+            if isinstance(message, dict) and message.get("role", "assistant") == "assistant":
+                content = message.get("content")
+                parts.append(content if isinstance(content, str) else "")
+        return "".join(parts)
+    return ""
+
+
+def countdown_reward(
+    completions: Sequence[object], nums: Sequence[Sequence[int]], target: Sequence[int], **kwargs: object
+) -> list[float]:
+    """TRL reward function: one `score` per completion; extra keyword columns (prompts, ...) are ignored."""
+    format_score = kwargs.get("format_score", 0.1)
+    if not isinstance(format_score, (int, float)):
+        format_score = 0.1
+    return [score(c, n, t, format_score=float(format_score)) for c, n, t in zip(completions, nums, target, strict=True)]
