@@ -37,7 +37,7 @@ def render(name: str, *, root: str | None = None, **variables: object) -> str:
     env = environment(root)
     try:
         return env.get_template(name).render(**variables)
-    except TemplateNotFound as err:
+    except TemplateNotFound:
         raise TemplateError(f"template {name!r} not found under {env.loader.searchpath[0]}") from None  # type: ignore[union-attr]
     except UndefinedError as err:
         raise TemplateError(f"template {name!r}: {err.message}") from None

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal, Union, get_args
+from typing import Literal, get_args
 
 Rules = Literal["standard", "integer", "classic"]
 RULES: tuple[Rules, ...] = get_args(Rules)
 
 #: A value an expression can take: an int, or a Fraction under `standard` rules.
-Value = Union[int, Fraction]
+Value = int | Fraction
 Op = Literal["+", "-", "*", "/"]
 OPS: tuple[Op, ...] = ("+", "-", "*", "/")
 
