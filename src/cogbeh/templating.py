@@ -22,7 +22,7 @@ def environment(root: str | None = None) -> ImmutableSandboxedEnvironment:
     folder = Path(root) if root else templates_dir()
     # Sandboxed because users may point --template-dir at templates they did not write; StrictUndefined so a
     # misspelt variable is an error instead of an empty string in a paid prompt.
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(folder)),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
@@ -30,6 +30,24 @@ def environment(root: str | None = None) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.filters.update(join_and=join_and, capitalize_first=capitalize_first, lhs=lhs)
+    return env
+
+
+def join_and(items: object) -> str:
+    """'25, 30, 3 and 4': how people list numbers in prose."""
+    words = [str(item) for item in items]  # type: ignore[attr-defined]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first character only (Jinja's `capitalize` lower-cases the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def lhs(equation: str) -> str:
+    """The left-hand side of 'a op b = c'."""
+    return equation.split("=", 1)[0].strip()
 
 
 def render(name: str, *, root: str | None = None, **variables: object) -> str:

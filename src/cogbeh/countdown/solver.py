@@ -259,26 +259,32 @@ def _iter_expressions(key: tuple[int, ...], value: Value, rules: Rules) -> Itera
                                 yield combine(op, ea, eb)
 
 
-def solve(nums: Iterable[int], target: int, *, rules: Rules = "standard", limit: int | None = None) -> list[str]:
-    """Every distinct solution, shortest first, as strings `check` accepts.
-
-    Canonical form: sums and products are flattened and their terms ordered by value (largest first), so
-    `a + (b + c)`, `(c + b) + a` and `b + a + c` are one solution; subtraction and division are kept as binary
-    operations. Parentheses are printed only where left-to-right reading needs them.
-    """
+def solutions(nums: Iterable[int], target: int, *, rules: Rules = "standard", limit: int | None = None) -> list[Expr]:
+    """Distinct canonical solution trees (see `solve`), in discovery order."""
     key, rules = _key(nums), validate_rules(rules)
     if limit is not None and limit <= 0:
         return []
     subsets = _submultisets(key) if rules == "classic" else (key,)
-    seen: dict[str, None] = {}
+    seen: dict[str, Expr] = {}
     for sub in subsets:
         if not _hits(sub, target, rules):
             continue
         for expr in _iter_expressions(sub, target, rules):
-            seen.setdefault(expr.text, None)
+            seen.setdefault(expr.text, expr)
             if limit is not None and len(seen) >= limit:
-                return _ordered(seen)
-    return _ordered(seen)
+                return list(seen.values())
+    return list(seen.values())
+
+
+def solve(nums: Iterable[int], target: int, *, rules: Rules = "standard", limit: int | None = None) -> list[str]:
+    """Every distinct solution, shortest first, as strings `check` accepts.
+
+    Canonical form (see `cogbeh.countdown.expr`): sums are flattened into added and subtracted terms and
+    products into factors and divisors, each ordered by value, so solutions that differ only by the order or
+    grouping of + / - terms (or * / / factors) are one solution: `a + (b - c)` and `(a - c) + b` are both
+    `a + b - c`. Parentheses are printed only where left-to-right reading needs them.
+    """
+    return _ordered({expr.text: None for expr in solutions(nums, target, rules=rules, limit=limit)})
 
 
 def _ordered(texts: dict[str, None]) -> list[str]:
