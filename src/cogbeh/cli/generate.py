@@ -2,25 +2,152 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
+from cogbeh.cli.errors import fail
+
 F = Callable[..., Any]
+PROVIDERS = ("symbolic", "anthropic", "openai")
+PRESET_NAMES = ("paper", "tinyzero", "classic")
 
 
 def main_job_options(command: F) -> F:
     """Attach the main job's options to the root command."""
     options = [
-        click.option("--behavior", "-b", default=None, help="Behavior set: one, a '+'-joined set, all, none, or a paper name."),
-        click.option("-n", "count", default=None, help="How many records to accept."),
+        click.option("--behavior", "-b", "behavior", default=None, metavar="NAME",
+                     help="One behavior, a '+'-joined set, 'all', 'none', or a paper name (e.g. all_strategies)."),
+        click.option("-n", "count", default=None, metavar="N", help="Records to accept (exactly this many)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed: same seed and options, same bytes."),
+        click.option("--preset", type=click.Choice(PRESET_NAMES), default="paper", show_default=True,
+                     help="Problem distribution."),
+        click.option("--backtracks", default=None, metavar="K|LO-HI",
+                     help="Dead ends per trace (needs backtracking); default 1-3, sampled per trace."),
+        click.option("--incorrect", is_flag=True, help="Same structure, but every trace ends on a wrong answer."),
+        click.option("--provider", type=click.Choice(PROVIDERS), default="symbolic", show_default=True,
+                     help="Where traces come from: the offline symbolic engine or an LLM API."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Run folder (default: outputs/<condition>-n<N>-s<seed>)."),
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Processes; output is byte-identical for any count."),
+        click.option("--resume", is_flag=True, help="Complete a partial run in --out."),
+        click.option("--overwrite", is_flag=True, help="Replace the run files in --out."),
+        click.option("--max-attempts", type=click.IntRange(min=1), default=None, help="Candidates tried at most."),
+        click.option("--no-behavior-filter", is_flag=True, help="Keep traces the classifier disagrees with."),
+        click.option("--template-dir", type=click.Path(file_okay=False, exists=True), default=None,
+                     help="Use these templates instead of the shipped ones."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
+def parse_count(text: str | None) -> int:
+    """-n as a positive integer, or a one-line error."""
+    if text is None:
+        fail("-n is required, e.g. `cogbeh-gen --behavior backtracking -n 1000`")
+    try:
+        value = int(str(text))
+    except ValueError:
+        fail(f"-n must be a whole number, got {text!r}")
+    if value <= 0:
+        fail(f"-n must be at least 1, got {value}")
+    return value
+
+
+def parse_range(text: str | None) -> tuple[int, int] | None:
+    """'3' -> (3, 3); '1-4' -> (1, 4)."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", text)
+    if not match:
+        fail(f"--backtracks takes a count like 3 or a range like 1-4, got {text!r}")
+    low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+    if low > high:
+        fail(f"--backtracks range {text!r} is empty; write LOW-HIGH with LOW <= HIGH")
+    return low, high
+
+
 def run_main_job(**options: Any) -> None:
-    """Run the main job with parsed options."""
-    click.echo(click.get_current_context().get_help())
+    """Validate options, run the pipeline, print the summary."""
+    from cogbeh.behaviors import UnknownBehaviorError, condition_name, parse_condition
+
+    if options["behavior"] is None:
+        if options["count"] is None:
+            click.echo(click.get_current_context().get_help())
+            return
+        fail("--behavior is required, e.g. --behavior backtracking (or all, none, backtracking+verification)")
+    try:
+        behaviors = parse_condition(options["behavior"])
+    except UnknownBehaviorError as err:
+        fail(str(err))
+    count = parse_count(options["count"])
+    backtracks = parse_range(options["backtracks"])
+    if backtracks is not None and "backtracking" not in behaviors:
+        fail(f"--backtracks needs backtracking in --behavior (got {condition_name(behaviors)!r})")
+    if backtracks == (0, 0) or (backtracks and backtracks[0] == 0):
+        fail("--backtracks must be at least 1 when backtracking is requested; drop backtracking for 0")
+    if options["resume"] and options["overwrite"]:
+        fail("--resume and --overwrite contradict each other; pick one")
+    out = options["out"] or Path("outputs") / _default_name(condition_name(behaviors), count, options)
+    if options["provider"] != "symbolic":
+        from cogbeh.cli.llm_job import run_llm_main_job
+
+        run_llm_main_job(behaviors=behaviors, count=count, out=out, options=options)
+        return
+    _run_symbolic(behaviors, count, backtracks, out, options)
+
+
+def _default_name(condition: str, count: int, options: dict[str, Any]) -> str:
+    suffix = "-incorrect" if options["incorrect"] else ""
+    provider = "" if options["provider"] == "symbolic" else f"-{options['provider']}"
+    return f"{condition.replace('+', '_')}-n{count}-s{options['seed']}{provider}{suffix}"
+
+
+def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
+                  options: dict[str, Any]) -> None:
+    from cogbeh.pipeline import GenerationError, JobConfig, run
+    from cogbeh.runfiles import RunFolderError
+
+    config = JobConfig(
+        behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
+        backtracks=backtracks, incorrect=options["incorrect"], workers=options["workers"],
+        resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
+        behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"],
+    )
+    began = time.perf_counter()
+    try:
+        result = run(config, progress=not options["quiet"] and count >= 200)
+    except RunFolderError as err:
+        fail(str(err))
+    except GenerationError as err:
+        raise click.ClickException(str(err)) from None
+    if not options["quiet"]:
+        click.echo(format_summary(result.manifest, time.perf_counter() - began), err=True)
+    click.echo(str(result.folder / "records.jsonl"))
+
+
+def format_summary(manifest: dict[str, Any], seconds: float) -> str:
+    """A small table: records, correct %, mean behavior counts, length stats, time."""
+    stats, counts = manifest["stats"], manifest["counts"]
+    rows = [
+        ("condition", manifest["condition"]),
+        ("records", f"{stats['records']} accepted / {counts['attempted']} tried ({counts['rejected']} rejected)"),
+        ("correct", f"{100 * stats['correct_rate']:.1f}%"),
+    ]
+    for behavior, mean in stats["mean_behavior_counts"].items():
+        share = 100 * stats["behavior_presence"][behavior]
+        rows.append((behavior, f"mean {mean:.2f}, in {share:.1f}% of records"))
+    chars, tokens = stats["length_chars"], stats["length_tokens"]
+    rows.append(("length", f"median {chars['median']:.0f} chars / {tokens['median']:.0f} words, "
+                           f"p95 {chars['p95']:.0f} / {tokens['p95']:.0f}"))
+    rows.append(("distinct 4-grams", f"{stats['distinct_4gram_ratio']:.3f}"))
+    rows.append(("time", f"{seconds:.2f} s"))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)

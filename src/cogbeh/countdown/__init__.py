@@ -7,10 +7,10 @@ from cogbeh.countdown.io import (
     problems_to_dataset,
     save_problems,
 )
-from cogbeh.countdown.problem import PRESETS, Preset, Problem, resolve_preset, sample_problems
+from cogbeh.countdown.problem import PRESETS, Preset, Problem, iter_problems, resolve_preset, sample_problems
 from cogbeh.countdown.rules import RULES, Rules
 from cogbeh.countdown.solver import is_solvable, reachable, solve
-from cogbeh.countdown.verify import check, countdown_reward, extract_answer, score
+from cogbeh.countdown.verify import check, countdown_reward, evaluate, extract_answer, score
 
 __all__ = [
     "PRESETS",
@@ -20,8 +20,10 @@ __all__ = [
     "Rules",
     "check",
     "countdown_reward",
+    "evaluate",
     "extract_answer",
     "is_solvable",
+    "iter_problems",
     "load_problems",
     "problem_from_row",
     "problems_from_dataset",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 
 from cogbeh.countdown.rules import Rules, validate_rules
@@ -114,6 +114,20 @@ def problem_at(seed: int, index: int, preset: Preset, *, skip: Container[str] = 
     raise ValueError(f"no acceptable problem found for index {index} after {_MAX_TRIES} draws; relax the preset")
 
 
+def iter_problems(
+    *, preset: str = "paper", seed: int = 0, exclude: Iterable[Problem] | None = None, **overrides: object
+) -> Iterator[Problem]:
+    """The endless, prefix-stable stream that `sample_problems` takes its first n from."""
+    chosen = resolve_preset(preset, **overrides)
+    skip = {p.id for p in exclude or ()}
+    index = 0
+    while True:
+        problem = problem_at(seed, index, chosen, skip=skip)
+        skip.add(problem.id)
+        yield problem
+        index += 1
+
+
 def sample_problems(
     n: int,
     *,
@@ -129,11 +143,5 @@ def sample_problems(
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    chosen = resolve_preset(preset, **overrides)
-    skip = {p.id for p in exclude or ()}
-    problems: list[Problem] = []
-    for index in range(n):
-        problem = problem_at(seed, index, chosen, skip=skip)
-        skip.add(problem.id)
-        problems.append(problem)
-    return problems
+    stream = iter_problems(preset=preset, seed=seed, exclude=exclude, **overrides)
+    return [next(stream) for _ in range(n)]

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from functools import cache, lru_cache
 
-import numpy as np
-
 from cogbeh.countdown.expr import Expr, combine, leaf
 from cogbeh.countdown.rules import OPS, Rules, Value, allowed, apply, normalise, validate_rules
 
@@ -107,6 +105,8 @@ def _divide(a: Value, b: Value) -> Value:
 
 
 def _combine_numpy(left: frozenset, right: frozenset, rules: Rules) -> set:
+    import numpy as np  # only large classic-size sets get here; keeps numpy off the CLI's start-up path
+
     a = np.fromiter(left, dtype=np.int64, count=len(left))[:, None]
     b = np.fromiter(right, dtype=np.int64, count=len(right))[None, :]
     a, b = np.broadcast_arrays(a, b)
@@ -247,7 +247,10 @@ def _iter_expressions(key: tuple[int, ...], value: Value, rules: Rules) -> Itera
     for left, right in _splits(key):
         lv, rv = exact_values(left, rules), exact_values(right, rules)
         for x in sorted(lv):
-            for y in sorted(set(_partners(x, value, rules))):
+            partners = set(_partners(x, value, rules))
+            if x == 0 and value == 0:  # 0 * y = 0 and 0 / y = 0 for every y
+                partners |= rv
+            for y in sorted(partners):
                 if y not in rv:
                     continue
                 for op in OPS:

@@ -117,6 +117,19 @@ def check(expr: object, nums: Sequence[int], target: int, *, rules: Rules = "sta
     return value == Fraction(target)
 
 
+def evaluate(expr: object) -> Fraction | None:
+    """Exact value of an arithmetic expression in the accepted syntax (any numbers), or None if invalid."""
+    if not isinstance(expr, str) or len(expr) > MAX_EXPR_CHARS:
+        return None
+    text = expr.strip()
+    if not text or not _VALID_CHARS.fullmatch(text):
+        return None
+    try:
+        return Fraction(_evaluate(_to_postfix(_tokens(text)), "standard"))
+    except (_Invalid, IndexError):
+        return None
+
+
 def extract_answer(text: object) -> str | None:
     """Content of the last complete `<answer>...</answer>` in `text`, or None (linear time, any input)."""
     if not isinstance(text, str):

@@ -6,12 +6,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sympy import divisors
-
 from cogbeh.countdown import Problem
 from cogbeh.countdown.expr import Expr
 from cogbeh.traces import search
-from cogbeh.traces.steps import BackwardStep, Backtrack, Check, Conclude, Intro, Move, Step, Subgoal
+from cogbeh.traces.steps import Backtrack, BackwardStep, Check, Conclude, Intro, Move, Step, Subgoal
 
 
 class NoTrace(Exception):
@@ -89,6 +87,8 @@ def main_subgoal(solution: Expr, target: int) -> Subgoal | None:
 
 def failed_subgoal(state: search.State, target: int, avoid: int, rng: random.Random) -> tuple[Subgoal, search.State] | None:
     """A factor of the target whose cofactor is on the table but which the other numbers cannot make."""
+    from sympy import divisors  # imported here: only subgoal conditions pay for sympy's ~0.3 s import
+
     held = search.values(state)
     options = []
     for factor in divisors(target)[1:-1]:

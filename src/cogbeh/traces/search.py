@@ -37,31 +37,50 @@ def values(state: State) -> tuple[int, ...]:
     return tuple(int(e.value) for e in state)
 
 
+def _legal(x: int, op: str, y: int) -> int | None:
+    # Integer rules, minus the moves nobody writes: zero or negative differences, x * 1, x / 1.
+    if op == "+":
+        return x + y
+    if op == "-":
+        return x - y if x > y else None
+    if op == "*":
+        return x * y if x != 1 and y != 1 else None
+    return x // y if y > 1 and x % y == 0 else None
+
+
 def apply_move(state: State, i: int, j: int, op: str) -> Step | None:
     """Combine items i and j (in that order) with `op` under integer rules, or None if illegal or trivial."""
     a, b = state[i], state[j]
-    x, y = int(a.value), int(b.value)
-    if op == "-" and x <= y or op == "/" and (y in (0, 1) or x % y) or op == "*" and 1 in (x, y):
-        return None  # skip zero/negative results and do-nothing moves (x * 1, x / 1): nobody writes those
+    if _legal(int(a.value), op, int(b.value)) is None:
+        return None
     result = combine(op, a, b)  # type: ignore[arg-type]
     rest = tuple(e for k, e in enumerate(state) if k not in (i, j))
     return Step(a, op, b, result, state, (*rest, result))
 
 
-def legal_moves(state: State) -> list[Step]:
-    """Every non-trivial move from `state`, larger operand first."""
-    moves = []
-    for i in range(len(state)):
-        for j in range(len(state)):
+Candidate = tuple[int, int, str, int]  # i, j, op, resulting value: a move not yet built into a Step
+
+
+def candidate_moves(state: State) -> list[Candidate]:
+    """Every non-trivial move from `state` as (i, j, op, value); commutative ones once, larger operand first."""
+    found = []
+    numbers = values(state)
+    for i, x in enumerate(numbers):
+        for j, y in enumerate(numbers):
             if i == j:
                 continue
             for op in ("+", "-", "*", "/"):
-                if op in "+*" and (state[i].value, i) < (state[j].value, j):
-                    continue  # commutative: write the larger number first, once
-                step = apply_move(state, i, j, op)
-                if step is not None:
-                    moves.append(step)
-    return moves
+                if op in "+*" and (x, i) < (y, j):
+                    continue
+                value = _legal(x, op, y)
+                if value is not None:
+                    found.append((i, j, op, value))
+    return found
+
+
+def legal_moves(state: State) -> list[Step]:
+    """Every non-trivial move from `state`, built."""
+    return [step for i, j, op, _ in candidate_moves(state) if (step := apply_move(state, i, j, op))]
 
 
 def solvable(state: State, target: int) -> bool:
@@ -71,7 +90,7 @@ def solvable(state: State, target: int) -> bool:
 
 def pick_solution(nums: tuple[int, ...], target: int, rng: random.Random) -> Expr | None:
     """A random canonical solution under integer rules (None when the problem has none)."""
-    found = solutions(nums, target, rules=RULES, limit=24)
+    found = solutions(nums, target, rules=RULES, limit=8)
     return rng.choice(found) if found else None
 
 
@@ -123,33 +142,40 @@ def _find(state: State, expr: Expr, *, skip: int = -1) -> int:
     raise ValueError(f"{expr.text} is not in the state")
 
 
-def _plausibility(step: Step, goal: int) -> float:
+def _weight(value: int, goal: int) -> float:
     # People try moves that land near the goal; a random walk to 2250 reads like noise, not search.
-    value = int(step.result.value)
     return 1.0 / (1.0 + abs(value - goal) / max(goal, 1)) ** 2
 
 
-def _pick(options: list[Step], goal: int, rng: random.Random) -> Step:
-    return rng.choices(options, weights=[_plausibility(o, goal) for o in options])[0]
+def _pick(options: list[Candidate], goal: int, rng: random.Random) -> Candidate:
+    return rng.choices(options, weights=[_weight(o[3], goal) for o in options])[0]
+
+
+def _after(state: State, move: Candidate) -> tuple[int, ...]:
+    i, j, _, value = move
+    return (*(v for k, v in enumerate(values(state)) if k not in (i, j)), value)
 
 
 def dead_end(state: State, target: int, rng: random.Random, *, full_depth: bool) -> list[Step] | None:
     """A branch the search really tries and leaves: a first move into a state that cannot reach `target`,
     then plausible moves down it (to a single number when `full_depth`)."""
-    first_moves = [m for m in legal_moves(state) if not solvable(m.after, target)]
+    first_moves = candidate_moves(state)
     while first_moves:
         first = _pick(first_moves, target, rng)
         first_moves.remove(first)
-        path = [first]
-        depth = len(first.after) - 1 if full_depth else rng.randint(0, len(first.after) - 1)
+        if is_solvable(_after(state, first), target, rules=RULES):
+            continue
+        path = [apply_move(state, *first[:3])]
+        depth = len(state) - 2 if full_depth else rng.randint(0, len(state) - 2)
         while len(path) < depth + 1:
-            options = legal_moves(path[-1].after)
+            here = path[-1].after  # type: ignore[union-attr]
+            options = candidate_moves(here)
             if not options:
                 break
-            path.append(_pick(options, target, rng))
-        if full_depth and len(path[-1].after) > 1:
+            path.append(apply_move(here, *_pick(options, target, rng)[:3]))
+        if full_depth and len(path[-1].after) > 1:  # type: ignore[union-attr]
             continue
-        return path
+        return path  # type: ignore[return-value]
     return None
 
 

@@ -1,0 +1,298 @@
+"""run(config) -> records: sample problems, produce traces, validate, accept until n, write the run folder."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import platform
+import random
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cogbeh import __version__
+from cogbeh.behaviors import BEHAVIORS, condition_name
+from cogbeh.countdown import Problem, iter_problems
+from cogbeh.records import Record
+from cogbeh.runfiles import MANIFEST, RECORDS, REJECTED, append_handle, prepare, valid_lines, write_manifest
+from cogbeh.stats import summarise
+from cogbeh.templating import directory_hash, render, templates_hash
+from cogbeh.traces import NoTrace, Shape, synthesize
+from cogbeh.validate import assess
+
+QUERY_TEMPLATE = "prompts/query.jinja"
+#: Default backtracks per trace when backtracking is requested and no count is given.
+DEFAULT_BACKTRACKS = (1, 3)
+#: Worker processes take candidates in chunks of this many indices.
+CHUNK = 64
+
+
+class GenerationError(RuntimeError):
+    """The run stopped at a bound before `n` records were accepted."""
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """Everything that determines a symbolic run's records (and a few things that don't: workers, out)."""
+
+    behaviors: frozenset[str]
+    n: int
+    out: Path
+    seed: int = 0
+    preset: str = "paper"
+    backtracks: tuple[int, int] | None = None
+    incorrect: bool = False
+    workers: int = 1
+    resume: bool = False
+    overwrite: bool = False
+    max_attempts: int | None = None
+    behavior_filter: bool = True
+    template_dir: str | None = None
+    problems: tuple[Problem, ...] | None = None  # a fixed problem list (ablations); else sampled from `preset`
+    exclude: tuple[Problem, ...] = ()
+    extra_manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def condition(self) -> str:
+        """Canonical condition name."""
+        return condition_name(self.behaviors)
+
+    def attempt_budget(self) -> int:
+        """Candidate problems tried at most before giving up."""
+        return self.max_attempts if self.max_attempts is not None else 2 * self.n + 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One candidate index: the record's JSON line, or a rejection line."""
+
+    index: int
+    record_line: str | None
+    rejection_line: str | None
+    reason: str | None
+
+
+def shape_for(config: JobConfig, rng: random.Random) -> Shape:
+    """The structure of one trace: which behaviors, how many backtracks, how deep the backward chain."""
+    has = config.behaviors.__contains__
+    low, high = config.backtracks or DEFAULT_BACKTRACKS
+    backtracks = rng.randint(low, high) if has("backtracking") else 0
+    return Shape(
+        verification=has("verification"),
+        backtracking=has("backtracking"),
+        subgoal_setting=has("subgoal_setting"),
+        backward_chaining=has("backward_chaining"),
+        backtracks=backtracks,
+        backward_depth=rng.randint(1, 3),
+        incorrect=config.incorrect,
+    )
+
+
+def produce(config: JobConfig, index: int, problem: Problem) -> Outcome:
+    """Trace, validate and serialise candidate `index`: a pure function of (config, index, problem)."""
+    from cogbeh.classify import count_behaviors  # the classifier is the judge of presence and absence
+
+    rng = random.Random(f"{config.seed}:{config.condition}:{int(config.incorrect)}:{index}")
+    try:
+        trace = synthesize(problem, shape_for(config, rng), rng, template_root=config.template_dir)
+    except NoTrace as err:
+        return _rejection(index, problem, f"no_trace: {err}", None)
+    verdict = assess(
+        problem,
+        trace.text,
+        config.behaviors,
+        count=count_behaviors,
+        behavior_filter=config.behavior_filter,
+        expect_correct=not config.incorrect,
+    )
+    if verdict.reason is not None:
+        return _rejection(index, problem, verdict.reason, trace.text)
+    record = Record(
+        id=f"{config.condition}-{config.seed}-{index}",
+        condition=config.condition,
+        behaviors=[b for b in BEHAVIORS if b in config.behaviors],
+        nums=list(problem.nums),
+        target=problem.target,
+        prompt=render(QUERY_TEMPLATE, root=config.template_dir, nums=problem.nums, target=problem.target),
+        completion=trace.text,
+        answer=verdict.answer,
+        correct=verdict.correct,
+        behavior_counts=verdict.counts,
+        provider="symbolic",
+        model=None,
+        seed=config.seed,
+        index=index,
+        problem_id=problem.id,
+        template_hash=_trace_templates_hash(config.template_dir),
+    )
+    return Outcome(index, record.to_json_line(), None, None)
+
+
+def _rejection(index: int, problem: Problem, reason: str, text: str | None) -> Outcome:
+    row = {"index": index, "problem_id": problem.id, "nums": list(problem.nums), "target": problem.target}
+    line = json.dumps({**row, "reason": reason, "completion": text}, ensure_ascii=False, separators=(",", ":"))
+    return Outcome(index, None, line, reason.split(":", 1)[0])
+
+
+_HASHES: dict[str | None, str] = {}
+
+
+def _trace_templates_hash(root: str | None) -> str:
+    if root not in _HASHES:
+        _HASHES[root] = directory_hash("traces", root=root)
+    return _HASHES[root]
+
+
+def _candidates(config: JobConfig, start: int) -> Iterator[tuple[int, Problem]]:
+    from itertools import islice
+
+    budget = config.attempt_budget()
+    if config.problems is not None:
+        stream: Iterator[Problem] = iter(config.problems[:budget])
+    else:
+        stream = iter_problems(preset=config.preset, seed=config.seed, exclude=config.exclude)
+    for index, problem in enumerate(islice(stream, budget)):
+        if index >= start:
+            yield index, problem
+
+
+_WORKER_CONFIG: JobConfig | None = None
+
+
+def _init_worker(config: JobConfig) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+
+
+def _produce_in_worker(task: tuple[int, Problem]) -> Outcome:
+    assert _WORKER_CONFIG is not None  # set by the pool initializer; not input validation
+    return produce(_WORKER_CONFIG, *task)
+
+
+def _outcomes(config: JobConfig, start: int) -> Iterator[Outcome]:
+    """Outcomes in index order; with workers, computed in parallel but yielded in the same order."""
+    tasks = _candidates(config, start)
+    if config.workers <= 1:
+        for index, problem in tasks:
+            yield produce(config, index, problem)
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
+        yield from pool.imap(_produce_in_worker, tasks, chunksize=CHUNK)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished run wrote and measured."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    records: list[Record]
+
+
+def run(config: JobConfig, *, progress: bool = False) -> RunResult:
+    """Generate until exactly `config.n` records are accepted (or the attempt budget runs out)."""
+    began = time.perf_counter()
+    prepare(config.out, resume=config.resume, overwrite=config.overwrite)
+    records_path, rejected_path = config.out / RECORDS, config.out / REJECTED
+    kept = valid_lines(records_path)
+    if len(kept) > config.n:
+        raise GenerationError(f"{records_path} already holds {len(kept)} records, more than -n {config.n}")
+    start = json.loads(kept[-1])["index"] + 1 if kept else 0
+    rejected = [line for line in valid_lines(rejected_path) if json.loads(line)["index"] < start]
+    _rewrite(rejected_path, rejected)
+    reasons: Counter[str] = Counter(json.loads(line)["reason"].split(":", 1)[0] for line in rejected)
+    accepted, attempted = len(kept), start
+    bar = _progress_bar(config.n, accepted, enabled=progress)
+    with append_handle(records_path) as out_records, append_handle(rejected_path) as out_rejected:
+        for outcome in _outcomes(config, start) if accepted < config.n else iter(()):
+            attempted = outcome.index + 1
+            if outcome.record_line is not None:
+                out_records.write(outcome.record_line + "\n")
+                accepted += 1
+                bar.update(1)
+            else:
+                out_rejected.write(f"{outcome.rejection_line}\n")
+                reasons[outcome.reason or "unknown"] += 1
+            if accepted >= config.n:
+                break
+    bar.close()
+    records = [Record.model_validate_json(line) for line in valid_lines(records_path)]
+    manifest = _manifest(config, records, attempted, reasons, time.perf_counter() - began)
+    write_manifest(config.out, manifest)
+    if accepted < config.n:
+        raise GenerationError(
+            f"stopped after {attempted} candidates with {accepted}/{config.n} accepted; "
+            f"see {rejected_path} for reasons, or raise --max-attempts"
+        )
+    return RunResult(config.out, manifest, records)
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    from cogbeh.runfiles import write_atomic
+
+    if path.exists() or lines:
+        write_atomic(path, "".join(line + "\n" for line in lines))
+
+
+def _progress_bar(total: int, done: int, *, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, disable=not enabled, unit="rec", desc="generating", leave=False)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "cogbeh-gen": __version__}
+    for name in ("jinja2", "pydantic", "sympy", "numpy", "click"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def _manifest(
+    config: JobConfig, records: list[Record], attempted: int, reasons: Counter[str], seconds: float
+) -> dict[str, Any]:
+    import hashlib
+
+    digest = hashlib.sha256((config.out / RECORDS).read_bytes()).hexdigest()
+    return {
+        "tool": "cogbeh-gen",
+        "versions": _versions(),
+        "arguments": {
+            "behavior": config.condition,
+            "n": config.n,
+            "seed": config.seed,
+            "preset": config.preset if config.problems is None else "explicit",
+            "backtracks": list(config.backtracks) if config.backtracks else None,
+            "incorrect": config.incorrect,
+            "workers": config.workers,
+            "behavior_filter": config.behavior_filter,
+            "template_dir": config.template_dir,
+            **config.extra_manifest,
+        },
+        "condition": config.condition,
+        "behaviors": sorted(config.behaviors),
+        "provider": "symbolic",
+        "model": None,
+        "seed": config.seed,
+        "template_hashes": {
+            "traces": _trace_templates_hash(config.template_dir),
+            "query": templates_hash([QUERY_TEMPLATE], root=config.template_dir),
+        },
+        "counts": {
+            "attempted": attempted,
+            "accepted": len(records),
+            "rejected": sum(reasons.values()),
+            "rejected_by_reason": dict(sorted(reasons.items())),
+        },
+        "stats": summarise(records),
+        "files": {RECORDS: {"sha256": digest, "rows": len(records)}, MANIFEST: None},
+        "timing": {"seconds": round(seconds, 3)},
+    }
