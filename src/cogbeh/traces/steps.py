@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 Op = Literal["+", "-", "*", "/"]
 
@@ -87,4 +87,4 @@ class Conclude:
     settled: bool  # True when the search gave up and settled for a wrong expression
 
 
-Step = Union[Intro, Move, Check, Backtrack, Subgoal, BackwardStep, Conclude]
+Step = Intro | Move | Check | Backtrack | Subgoal | BackwardStep | Conclude
