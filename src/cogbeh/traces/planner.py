@@ -82,7 +82,22 @@ def main_subgoal(solution: Expr, target: int) -> Subgoal | None:
         return None
     sub, op, partner, sub_first = parts
     s_val, p_val = int(sub.value), int(partner.value)
-    return Subgoal("subgoal", s_val, target, op, p_val, _relation(target, op, s_val, p_val, sub_first), tuple(sub.numbers()))  # type: ignore[arg-type]
+    relation = _RELATIONS[(op, sub_first)]
+    equation = _relation(target, op, s_val, p_val, sub_first)
+    return Subgoal("subgoal", s_val, target, op, p_val, relation, equation, tuple(sub.numbers()))  # type: ignore[arg-type]
+
+
+#: How a subgoal s relates to the goal T, by the last operation and whether s comes first in it.
+_RELATIONS = {
+    ("*", True): "factor",  # s * p = T
+    ("*", False): "factor",
+    ("/", True): "multiple",  # s / p = T
+    ("/", False): "quotient",  # p / s = T
+    ("+", True): "below",  # s + p = T
+    ("+", False): "below",
+    ("-", True): "above",  # s - p = T
+    ("-", False): "difference",  # p - s = T
+}
 
 
 def failed_subgoal(state: search.State, target: int, avoid: int, rng: random.Random) -> tuple[Subgoal, search.State] | None:
@@ -102,7 +117,8 @@ def failed_subgoal(state: search.State, target: int, avoid: int, rng: random.Ran
     if not options:
         return None
     factor, cofactor, rest = rng.choice(options)
-    goal = Subgoal("subgoal", factor, target, "*", cofactor, f"{factor} * {cofactor} = {target}", search.values(rest))
+    equation = f"{factor} * {cofactor} = {target}"
+    goal = Subgoal("subgoal", factor, target, "*", cofactor, "factor", equation, search.values(rest))
     return goal, rest
 
 
@@ -124,7 +140,7 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     target, s0 = problem.target, search.start(problem.nums)
     solution = search.pick_solution(problem.nums, target, rng)
     if solution is None:
-        raise NoTrace("no whole-number solution")
+        raise NoTrace("no whole-number solution without a zero intermediate")
     goal = main_subgoal(solution, target)
     path_expr = _near_miss(solution, target, s0) if shape.incorrect else solution
     main = search.forward_steps(path_expr, s0)
@@ -181,7 +197,7 @@ def _dead_end_episode(
     steps += [_move(step) for step in path]
     if shape.verification:
         steps.append(Check("check", int(path[-1].result.value), compare_to, is_target))
-    steps.append(Backtrack("backtrack", search.values(state), to_start))
+    steps.append(Backtrack("backtrack", search.values(state), to_start, search.values(path[0].after), compare_to))
     return steps
 
 

@@ -89,9 +89,14 @@ def solvable(state: State, target: int) -> bool:
 
 
 def pick_solution(nums: tuple[int, ...], target: int, rng: random.Random) -> Expr | None:
-    """A random canonical solution under integer rules (None when the problem has none)."""
-    found = solutions(nums, target, rules=RULES, limit=8)
+    """A random canonical solution under integer rules with no zero along the way (None if there is none)."""
+    found = [e for e in solutions(nums, target, rules=RULES, limit=8) if not _has_zero(e)]
     return rng.choice(found) if found else None
+
+
+def _has_zero(expr: Expr) -> bool:
+    # Solutions that pass through 0 (like "14 + 15 * (3 - 3)") are valid but read as tricks, not reasoning.
+    return expr.value == 0 or any(_has_zero(part) for part in (*expr.plus, *expr.minus))
 
 
 def split_last(expr: Expr) -> tuple[Expr, str, Expr]:

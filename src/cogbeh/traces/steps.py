@@ -46,6 +46,8 @@ class Backtrack:
     kind: Literal["backtrack"]
     state: tuple[int, ...]
     to_start: bool
+    abandoned: tuple[int, ...]  # the state the abandoned branch's first move led to
+    goal: int  # what that branch was trying to make (the target, or a subgoal)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Subgoal:
     goal: int
     op: Op
     partner: int
+    relation: Literal["factor", "multiple", "below", "above", "difference", "quotient"]
     equation: str  # the true relation, e.g. '8 * 4 = 32'
     pool: tuple[int, ...]
 
