@@ -61,7 +61,7 @@ def test_every_arithmetic_statement_is_true_and_answer_is_as_labelled(condition:
 
 @pytest.mark.parametrize("condition", CONDITIONS)
 def test_moves_are_true_and_follow_the_state(condition: str) -> None:
-    for problem, _, laid_out in plans(condition):
+    for _problem, _, laid_out in plans(condition):
         for step in laid_out.steps:
             if isinstance(step, Move):
                 assert step.result >= 0
@@ -76,7 +76,7 @@ def test_moves_are_true_and_follow_the_state(condition: str) -> None:
 @pytest.mark.parametrize("condition", [c for c in CONDITIONS if "backtracking" in c or c == "all"])
 @pytest.mark.parametrize("backtracks", [1, 3])
 def test_backtracks_are_exactly_as_many_as_asked_and_genuine(condition: str, backtracks: int) -> None:
-    for problem, _, laid_out in plans(condition, backtracks=backtracks):
+    for _problem, _, laid_out in plans(condition, backtracks=backtracks):
         abandoned = [s for s in laid_out.steps if isinstance(s, Backtrack)]
         assert len(abandoned) == backtracks
         for step in abandoned:
@@ -105,7 +105,7 @@ def test_backward_chain_starts_at_the_target_and_links_up() -> None:
     for problem, _, laid_out in plans("backward_chaining", depth=3):
         chain = [s for s in laid_out.steps if isinstance(s, BackwardStep)]
         assert chain and chain[0].goal == problem.target
-        for before, after in zip(chain, chain[1:]):
+        for before, after in zip(chain, chain[1:], strict=False):
             assert after.goal == before.needed
         for step in chain:
             lhs, rhs = step.equation.split("=")
