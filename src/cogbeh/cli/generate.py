@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -37,6 +38,8 @@ def main_job_options(command: F) -> F:
                      help="Processes; output is byte-identical for any count."),
         click.option("--resume", is_flag=True, help="Complete a partial run in --out."),
         click.option("--overwrite", is_flag=True, help="Replace the run files in --out."),
+        click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
+                     help="Problems (JSONL, Parquet or dataset folder with nums/target) that must never appear."),
         click.option("--max-attempts", type=click.IntRange(min=1), default=None, help="Candidates tried at most."),
         click.option("--no-behavior-filter", is_flag=True, help="Keep traces the classifier disagrees with."),
         click.option("--template-dir", type=click.Path(file_okay=False, exists=True), default=None,
@@ -121,6 +124,8 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
         behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"],
     )
+    if options["exclude"] is not None:
+        config = dataclasses.replace(config, exclude=tuple(_load_exclude(options["exclude"])))
     began = time.perf_counter()
     try:
         result = run(config, progress=not options["quiet"] and count >= 200)
@@ -131,6 +136,15 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
     if not options["quiet"]:
         click.echo(format_summary(result.manifest, time.perf_counter() - began), err=True)
     click.echo(str(result.folder / "records.jsonl"))
+
+
+def _load_exclude(path: Path) -> list[Any]:
+    from cogbeh.countdown import load_problems
+
+    try:
+        return load_problems(path)
+    except (ValueError, OSError) as err:
+        fail(f"--exclude {path}: {err}")
 
 
 def format_summary(manifest: dict[str, Any], seconds: float) -> str:

@@ -1,0 +1,135 @@
+"""Training data: priming rows (TRL conversational prompt-completion) and RL problem sets with their prompts.
+
+Sources are a run folder (records.jsonl), a local HF dataset folder, or a Hub id `user/name[:config]`; RL problems
+may also be a problem file or a preset name. `datasets` is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cogbeh.countdown import PRESETS, Problem, load_problems, problems_from_dataset, sample_problems
+from cogbeh.records import Record, read_records
+from cogbeh.templating import render
+
+RL_TEMPLATE = "rl/tinyzero.jinja"
+QUERY_TEMPLATE = "prompts/query.jinja"
+#: `tinyzero`: raw text ending in an opened think tag (TinyZero's base setup); `chat`: the priming query as a user
+#: message, so a model primed on our conversational rows sees the format it was tuned on.
+PromptStyle = Literal["tinyzero", "chat"]
+PROMPT_STYLES: tuple[PromptStyle, ...] = ("tinyzero", "chat")
+
+
+class DataError(ValueError):
+    """A data source that cannot be read or does not have the columns training needs."""
+
+
+@dataclass(frozen=True)
+class PrimingData:
+    """Conversational rows ready for SFTTrainer, and the problems they were written for."""
+
+    rows: list[dict[str, Any]]
+    problems: list[Problem]
+    source: str
+
+
+def to_conversational(record: Record | dict[str, Any]) -> dict[str, Any]:
+    """One TRL conversational prompt-completion row (plus `nums`, `target`) from a Record or a record-shaped dict."""
+    row = record.model_dump() if isinstance(record, Record) else dict(record)
+    prompt, completion = row.get("prompt"), row.get("completion")
+    if isinstance(prompt, str):
+        prompt = [{"role": "user", "content": prompt}]
+    if isinstance(completion, str):
+        completion = [{"role": "assistant", "content": completion}]
+    if not isinstance(prompt, list) or not isinstance(completion, list):
+        raise DataError("a priming row needs 'prompt' and 'completion' (text or message lists)")
+    if "nums" not in row or "target" not in row:
+        raise DataError("a priming row needs 'nums' and 'target' columns")
+    return {"prompt": prompt, "completion": completion, "nums": list(row["nums"]), "target": int(row["target"])}
+
+
+def split_hub_id(text: str) -> tuple[str, str | None]:
+    """'user/name:config' -> ('user/name', 'config'); no colon -> (text, None)."""
+    repo, _, config = text.partition(":")
+    return repo, config or None
+
+
+def _load_dataset_rows(source: str, *, split: str = "train") -> list[dict[str, Any]]:
+    """Rows of a local HF dataset folder or a Hub dataset `repo[:config]`."""
+    import datasets
+
+    path = Path(source)
+    try:
+        if path.is_dir() and ((path / "dataset_dict.json").exists() or (path / "dataset_info.json").exists()):
+            loaded = datasets.load_from_disk(str(path))
+        else:
+            repo, config = (str(path), None) if path.is_dir() else split_hub_id(source)
+            loaded = datasets.load_dataset(repo, config)
+    except Exception as err:  # datasets raises many unrelated types for a bad id, folder or config
+        raise DataError(f"cannot load dataset {source!r}: {' '.join(str(err).split())[:300]}") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        if split not in loaded:
+            raise DataError(f"dataset {source!r} has no split {split!r} (has {', '.join(loaded)})")
+        loaded = loaded[split]
+    return loaded.to_list()
+
+
+def load_priming(source: str | Path, *, split: str = "train") -> PrimingData:
+    """Priming rows from a run folder with records.jsonl, a local dataset folder, or `HUB_ID[:CONFIG]`."""
+    path = Path(source)
+    if path.is_dir() and (path / "records.jsonl").is_file():
+        raw: Iterable[Record | dict[str, Any]] = list(read_records(path / "records.jsonl"))
+    elif path.is_file() and path.suffix == ".jsonl":
+        raw = list(read_records(path))
+    else:
+        raw = _load_dataset_rows(str(source), split=split)
+    rows = [to_conversational(r) for r in raw]
+    if not rows:
+        raise DataError(f"{source}: no priming rows")
+    problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows]
+    return PrimingData(rows=rows, problems=problems, source=str(source))
+
+
+def load_rl_problems(source: str, *, n: int | None = None, seed: int = 0, split: str = "train") -> list[Problem]:
+    """RL problems from a file or folder, a preset name (sampled with `seed`), or a Hub id `repo[:config]`."""
+    if source in PRESETS:
+        return sample_problems(n if n is not None else 1024, preset=source, seed=seed)
+    path = Path(source)
+    if path.exists():
+        try:
+            problems = load_problems(path, split=split)
+        except ValueError as err:
+            raise DataError(str(err)) from None
+    else:
+        import datasets
+
+        rows = _load_dataset_rows(source, split=split)
+        try:
+            problems = problems_from_dataset(datasets.Dataset.from_list(rows))
+        except ValueError as err:
+            raise DataError(f"{source}: {err}") from None
+    if not problems:
+        raise DataError(f"{source}: no problems")
+    return problems[:n] if n is not None else problems
+
+
+def rl_prompt(problem: Problem, *, style: PromptStyle = "tinyzero") -> str | list[dict[str, str]]:
+    """The RL prompt for `problem`: TinyZero-style text, or the priming query as one user message."""
+    if style == "tinyzero":
+        return render(RL_TEMPLATE, nums=problem.nums, target=problem.target)
+    if style == "chat":
+        return [{"role": "user", "content": render(QUERY_TEMPLATE, nums=problem.nums, target=problem.target)}]
+    raise DataError(f"unknown prompt style {style!r}; choose one of {', '.join(PROMPT_STYLES)}")
+
+
+def rl_rows(problems: Sequence[Problem], *, style: PromptStyle = "tinyzero") -> list[dict[str, Any]]:
+    """GRPO rows: `prompt` plus the `nums` and `target` columns the reward reads."""
+    return [{"prompt": rl_prompt(p, style=style), "nums": list(p.nums), "target": p.target} for p in problems]
+
+
+def overlap(rl: Iterable[Problem], priming: Iterable[Problem]) -> list[str]:
+    """Problem ids present in both sets (same numbers in any order, same target), sorted."""
+    return sorted({p.id for p in rl} & {p.id for p in priming})
