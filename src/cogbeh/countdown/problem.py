@@ -77,10 +77,24 @@ def resolve_preset(preset: str, **overrides: object) -> Preset:
             overrides[key] = tuple(overrides[key])  # type: ignore[arg-type]
     chosen = dataclasses.replace(PRESETS[preset], **overrides)  # type: ignore[arg-type]
     validate_rules(chosen.rules)
-    low, high = chosen.target_range
-    if low > high or chosen.num_range[0] > chosen.num_range[1] or chosen.num_range[0] < 1 or not chosen.sizes:
-        raise ValueError(f"empty or invalid range in preset {preset!r} with overrides {overrides!r}")
+    for key, minimum in (("num_range", 1), ("target_range", None), ("large", 0)):
+        _check_range(key, getattr(chosen, key), minimum)
+    if not chosen.sizes or not all(_is_int(k) and k >= 1 for k in chosen.sizes):
+        raise ValueError(f"override 'sizes' must be a non-empty list of positive integers, got {chosen.sizes!r}")
+    if chosen.bag and (len(chosen.bag) < max(chosen.sizes) or not all(_is_int(n) and n >= 1 for n in chosen.bag)):
+        raise ValueError(f"override 'bag' must hold at least {max(chosen.sizes)} positive integers, got {chosen.bag!r}")
     return chosen
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_range(key: str, value: tuple, minimum: int | None) -> None:
+    ok = len(value) == 2 and all(_is_int(v) for v in value) and value[0] <= value[1]
+    if not ok or (minimum is not None and value[0] < minimum):
+        floor = f" with LOW >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"override {key!r} must be (LOW, HIGH) integers, LOW <= HIGH{floor}; got {value!r}")
 
 
 def _draw(rng: random.Random, preset: Preset, size: int) -> tuple[tuple[int, ...], int]:
