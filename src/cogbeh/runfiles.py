@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -60,18 +62,33 @@ def append_handle(path: Path) -> TextIO:
     return path.open("a", encoding="utf-8")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder and rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def write_via(path: Path, write: Callable[[Path], Any]) -> None:
+    """Have `write` fill a temp path beside `path` (file or folder), then rename it into place.
+
+    The temp path lives in a fresh private folder, so the written file keeps ordinary (umask) permissions,
+    unlike a mkstemp file, which is owner-only.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)) / path.name
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        write(tmp)
+        if path.is_dir():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically, flushed to disk before the rename."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_via(path, write)
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -1,0 +1,70 @@
+"""`cogbeh-gen ablation SPEC`: every condition of a spec on one shared problem set (options and printing only)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cogbeh.cli.errors import fail
+from cogbeh.cli.generate import PROVIDERS
+
+
+@click.command("ablation")
+@click.argument("spec")
+@click.option("--provider", type=click.Choice(PROVIDERS), default=None, help="Override the spec's provider.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Ablation folder (default: outputs/<spec name>).")
+@click.option("--resume", is_flag=True, help="Continue a partial ablation in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier ablation in --out.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes per condition.")
+@click.option("--tokenizer", default=None, metavar="PATH_OR_HUB_ID",
+              help="Tokenizer for length_matched (overrides the spec); default: the shipped test tokenizer.")
+@click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Problems (JSONL, Parquet or dataset folder with nums/target) never to use.")
+@click.option("--quiet", "-q", is_flag=True, help="No summary.")
+def ablation(spec: str, provider: str | None, out: Path | None, resume: bool, overwrite: bool, workers: int,
+             tokenizer: str | None, exclude: Path | None, quiet: bool) -> None:
+    """Run every condition of SPEC (a YAML file, or a shipped name like 'paper') into one folder."""
+    from cogbeh.ablation import AblationError, run_ablation
+    from cogbeh.controls import ControlError
+    from cogbeh.formats import ExportError
+    from cogbeh.runfiles import RunFolderError
+    from cogbeh.spec import SpecError, load_spec
+    from cogbeh.tokenizer import TokenizerError
+
+    began = time.perf_counter()
+    try:
+        loaded = load_spec(spec)
+        folder = out or Path("outputs") / loaded.name
+        manifest = run_ablation(loaded, out=folder, provider=provider, resume=resume, overwrite=overwrite,
+                                workers=workers, tokenizer=tokenizer, exclude=str(exclude) if exclude else None,
+                                log=lambda line: click.echo(f"cogbeh-gen: {line}", err=True))
+    except (SpecError, AblationError, ControlError, ExportError, RunFolderError, TokenizerError) as err:
+        fail(str(err))
+    if not quiet:
+        click.echo(format_summary(manifest, time.perf_counter() - began), err=True)
+    click.echo(str(folder))
+
+
+def format_summary(manifest: dict[str, Any], seconds: float) -> str:
+    """One line per config: rows, correct %, mean behavior counts; then problems and time."""
+    header = ("config", "train", "test", "correct", "verif", "backtr", "subgoal", "backward")
+    rows = [header]
+    for name in manifest["config_order"]:
+        entry = manifest["conditions"][name]
+        means = entry["stats"]["mean_behavior_counts"]
+        rows.append((name, str(entry["rows"].get("train", 0)), str(entry["rows"].get("test", 0)),
+                     f"{100 * entry['stats']['correct_rate']:.1f}%",
+                     *(f"{means[b]:.2f}" for b in ("verification", "backtracking", "subgoal_setting",
+                                                   "backward_chaining"))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
+    problems = manifest["problems"]
+    lines.append(f"problems: {problems['selected']} shared by every config "
+                 f"({problems['candidates']} candidates); split by problem")
+    lines.append(f"time: {seconds:.2f} s")
+    return "\n".join(lines)

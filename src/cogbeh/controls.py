@@ -1,0 +1,200 @@
+"""Derived controls: pure functions from a condition's records to control records on the same problems."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cogbeh.records import Record
+
+_THINK = re.compile(r"\A(\s*<think>)(.*?)(</think>.*)\Z", re.DOTALL)
+#: A step ends at a sentence end followed by whitespace and a capital, digit or bracket ('... = 32. ✓' stays whole).
+_STEP_END = re.compile(r"(?<=[.!?✓])(\s+)(?=[A-Z0-9(])")
+
+#: Cue phrases that announce a behavior without carrying arithmetic: ours (templates/traces) and common LLM ones.
+CUES: tuple[str, ...] = (
+    r"Let me (?:double[- ])?(?:check|verify)(?: this| that)?[:,]?",
+    r"(?:Check|Verify|Verification|Compare with the target|Good):",
+    r"\s*✓",
+    r"(?:This path is a )?[Dd]ead end[.!]?",
+    r"(?:Back to the start|Starting again from|start over from|Going back to|back up to|return to|step back to)",
+    r"(?:Let me abandon this line and|Scrap that;|Undo that and|Abandon that;|That branch goes nowhere;)",
+    r"(?:That leads nowhere, so I'll|and try something else|and try another move|and take a different route)",
+    r"(?:going back to the original numbers,|Let me backtrack[.,]?|Wait[.,]|Alternatively,)",
+    r"(?:Let's aim for|A good intermediate goal is|Subgoal:|Stepping stone:|I'll try to build|first I'll get)",
+    r"(?:Working backwards? from|Reasoning backwards?:|Start from the end\.|Let me work back from the target\.)",
+    r"(?:Going back one more step:|Backwards again:|One level further back,|Backwards?:)",
+)
+_CUE = re.compile("|".join(f"(?:{cue})" for cue in CUES))
+
+
+class ControlError(ValueError):
+    """An unknown control, or records a control cannot be applied to."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a control may need beyond the records."""
+
+    tokenizer: str | None = None
+    seed: int = 0
+
+
+def split_think(record: Record) -> tuple[str, str, str]:
+    """(head through '<think>', think content, rest from '</think>'), or ControlError naming the record."""
+    match = _THINK.match(record.completion)
+    if match is None:
+        raise ControlError(f"record {record.id}: completion has no <think>...</think> block")
+    return match.group(1), match.group(2), match.group(3)
+
+
+def derive(record: Record, control: str, completion: str | None = None) -> Record:
+    """`record` as a row of `control`: id suffixed, control set, behavior counts re-measured on the new text."""
+    from cogbeh.classify import count_behaviors  # the same judge the pipeline accepts records with
+    from cogbeh.validate import think_block
+
+    if record.control is not None:
+        raise ControlError(f"record {record.id} is already a {record.control!r} control; derive from a condition")
+    text = record.completion if completion is None else completion
+    think = think_block(text)
+    # Same text, same counts: filters need not pay for the classifier again.
+    unchanged = text == record.completion
+    counts = record.behavior_counts if unchanged else count_behaviors(text if think is None else think)
+    return record.model_copy(
+        update={"id": f"{record.id}-{control}", "control": control, "completion": text, "behavior_counts": counts}
+    )
+
+
+def empty_cot(record: Record) -> Record:
+    """The think block emptied: '<think>\\n</think>\\n<answer>...</answer>'."""
+    head, _, rest = split_think(record)
+    return derive(record, "empty_cot", f"{head}\n{rest}")
+
+
+def length_matched(record: Record, *, tokens: int, placeholder: str) -> Record:
+    """The think content replaced by `placeholder` repeated `tokens` times (the content's token count)."""
+    head, _, rest = split_think(record)
+    return derive(record, "length_matched", f"{head}\n{placeholder * tokens}\n{rest}")
+
+
+def think_steps(think: str) -> tuple[list[str], list[str]]:
+    """The think content as steps (sentences) and the whitespace between them (one fewer)."""
+    parts = _STEP_END.split(think.strip())
+    return parts[0::2], parts[1::2]
+
+
+def shuffled_steps(record: Record, *, seed: int = 0) -> Record:
+    """The think steps permuted by Random('seed:id'), the whitespace layout kept; never the identity if avoidable."""
+    head, think, rest = split_think(record)
+    steps, gaps = think_steps(think)
+    rng = random.Random(f"{seed}:shuffled_steps:{record.id}")
+    order = list(range(len(steps)))
+    for _ in range(10):  # a few redraws make an unchanged order vanishingly rare for 3+ steps
+        rng.shuffle(order)
+        if len(set(steps)) < 2 or [steps[i] for i in order] != steps:
+            break
+    shuffled = [steps[i] for i in order]
+    body = shuffled[0] + "".join(gap + step for gap, step in zip(gaps, shuffled[1:], strict=True))
+    return derive(record, "shuffled_steps", f"{head}\n{body}\n{rest}")
+
+
+def strip_cues(text: str) -> tuple[str, int]:
+    """`text` without cue phrases, spacing tidied; how many cues were removed."""
+    stripped, removed = _CUE.subn("", text)
+    lines = []
+    for line in stripped.split("\n"):
+        line = re.sub(r"[ \t]{2,}", " ", line)
+        line = re.sub(r"\s+([.,;:])", r"\1", line)
+        line = re.sub(r"(^|(?<=[.!?] ))[,;:.]\s*", r"\1", line.strip())
+        lines.append(line)
+    return "\n".join(lines), removed
+
+
+def cue_stripped(record: Record) -> Record:
+    """Behavior cue phrases ('Let me check:', 'Dead end.', "Let's aim for", ...) removed; arithmetic kept."""
+    head, think, rest = split_think(record)
+    body, _ = strip_cues(think.strip())
+    return derive(record, "cue_stripped", f"{head}\n{body}\n{rest}")
+
+
+def _apply_empty(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
+    return [empty_cot(r) for r in records], {}
+
+
+def _apply_length(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
+    from cogbeh.tokenizer import DEFAULT_NOTICE, choose_placeholder, load_tokenizer
+
+    loaded = load_tokenizer(options.tokenizer)
+    placeholder = choose_placeholder(loaded)
+    wanted = loaded.counts([split_think(r)[1].strip() for r in records])
+    derived = [length_matched(r, tokens=n, placeholder=placeholder) for r, n in zip(records, wanted, strict=True)]
+    # Verified by re-tokenising what was written, not by trusting the arithmetic of the repetition.
+    got = loaded.counts([split_think(d)[1].strip() for d in derived])
+    matched = sum(a == b for a, b in zip(wanted, got, strict=True))
+    stats = {
+        "tokenizer": loaded.source,
+        "default_tokenizer": loaded.is_default,
+        "placeholder": placeholder,
+        "match_rate": matched / len(records) if records else 1.0,
+        "mean_think_tokens": sum(wanted) / (len(records) or 1),
+    }
+    if loaded.is_default:
+        stats["notice"] = DEFAULT_NOTICE
+    return derived, stats
+
+
+def _apply_incorrect(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
+    kept = [derive(r, "incorrect_only") for r in records if not r.correct]
+    return kept, {"kept": len(kept), "dropped_correct": len(records) - len(kept)}
+
+
+def _apply_shuffled(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
+    derived = [shuffled_steps(r, seed=options.seed) for r in records]
+    changed = sum(d.completion != r.completion for r, d in zip(records, derived, strict=True))
+    return derived, {"reordered_rate": changed / len(records) if records else 0.0}
+
+
+def _apply_cues(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
+    removed = sum(strip_cues(split_think(r)[1].strip())[1] for r in records)
+    return [cue_stripped(r) for r in records], {"cues_removed": removed}
+
+
+@dataclass(frozen=True)
+class Control:
+    """A registered control: how to apply it and one line for cards and help."""
+
+    apply: Callable[[list[Record], Options], tuple[list[Record], dict[str, Any]]]
+    description: str
+
+
+CONTROLS: dict[str, Control] = {
+    "empty_cot": Control(_apply_empty, "the think block emptied; the answer kept"),
+    "length_matched": Control(
+        _apply_length, "the think block replaced by a placeholder repeated to its token count under a tokenizer"
+    ),
+    "incorrect_only": Control(_apply_incorrect, "only records whose final answer is wrong"),
+    "shuffled_steps": Control(_apply_shuffled, "the think steps (sentences) in a seeded random order"),
+    "cue_stripped": Control(_apply_cues, "behavior cue phrases removed from the think block; arithmetic kept"),
+}
+ALIASES: dict[str, str] = {"dots": "length_matched", "no_positive": "incorrect_only"}
+
+
+def canonical_control(name: str) -> str:
+    """The registry name for `name` or an alias; ControlError listing the valid names."""
+    resolved = ALIASES.get(name.strip(), name.strip())
+    if resolved not in CONTROLS:
+        valid = ", ".join([*CONTROLS, *ALIASES])
+        raise ControlError(f"unknown control {name!r}; valid: {valid}")
+    return resolved
+
+
+def apply_control(
+    name: str, records: list[Record], *, tokenizer: str | None = None, seed: int = 0
+) -> tuple[list[Record], dict[str, Any]]:
+    """Apply control `name` (or an alias) to a condition's records; returns the control records and stats."""
+    control = canonical_control(name)
+    derived, stats = CONTROLS[control].apply(list(records), Options(tokenizer=tokenizer, seed=seed))
+    return derived, {"control": control, "source_records": len(records), "records": len(derived), **stats}

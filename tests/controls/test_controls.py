@@ -1,0 +1,155 @@
+"""Derived controls: same problems as the source, exact placeholder counts, permuted steps, stripped cues."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cogbeh.controls import (
+    _CUE,
+    CONTROLS,
+    ControlError,
+    apply_control,
+    canonical_control,
+    split_think,
+    strip_cues,
+    think_steps,
+)
+from cogbeh.pipeline import JobConfig, run
+from cogbeh.records import Record
+from cogbeh.tokenizer import DEFAULT_TOKENIZER, TokenizerError, choose_placeholder, load_tokenizer
+from cogbeh.validate import false_statements
+
+EQUATION = re.compile(r"\d+ [-+*/] \d+ = \d+")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> list[Record]:
+    """Correct 'all' traces: every behavior present, so every control has something to change."""
+    out = tmp_path_factory.mktemp("all")
+    return run(JobConfig(behaviors=frozenset({"backtracking", "verification", "subgoal_setting",
+                                              "backward_chaining"}), n=30, out=out)).records
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, source: list[Record]) -> list[Record]:
+    """Correct and incorrect records interleaved."""
+    wrong = run(JobConfig(behaviors=frozenset({"backtracking"}), n=10, incorrect=True,
+                          out=tmp_path_factory.mktemp("wrong"))).records
+    return [r for pair in zip(source[:10], wrong, strict=True) for r in pair]
+
+
+def _same_problems(before: list[Record], after: list[Record], control: str) -> None:
+    assert [(r.problem_id, r.index, r.nums, r.target, r.answer) for r in before] == [
+        (r.problem_id, r.index, r.nums, r.target, r.answer) for r in after
+    ]
+    assert all(a.id == f"{b.id}-{control}" and a.control == control for b, a in zip(before, after, strict=True))
+
+
+def test_every_registered_control_keeps_the_source_problems(source: list[Record]) -> None:
+    for name in CONTROLS:
+        derived, stats = apply_control(name, source)
+        if name != "incorrect_only":  # a filter: all of source is correct, so nothing is kept
+            _same_problems(source, derived, name)
+        assert stats["control"] == name and stats["records"] == len(derived)
+
+
+def test_empty_cot_empties_the_think_block_and_keeps_the_answer(source: list[Record]) -> None:
+    derived, _ = apply_control("empty_cot", source)
+    for before, after in zip(source, derived, strict=True):
+        assert re.fullmatch(r"<think>\n</think>\n<answer>[^<]+</answer>", after.completion)
+        assert after.completion.endswith(before.completion[before.completion.index("</think>") + 8:])
+        assert after.behavior_counts == dict.fromkeys(after.behavior_counts, 0)
+
+
+def test_length_matched_placeholder_counts_equal_source_tokens_exactly(source: list[Record]) -> None:
+    derived, stats = apply_control("length_matched", source)
+    loaded = load_tokenizer()
+    placeholder = stats["placeholder"]
+    for before, after in zip(source, derived, strict=True):
+        original = loaded.count(split_think(before)[1].strip())
+        body = split_think(after)[1].strip("\n")
+        assert body == placeholder * original  # nothing but the placeholder
+        assert loaded.count(body) == original  # re-tokenised independently of the control
+    assert stats["match_rate"] == 1.0
+    assert stats["default_tokenizer"] is True and "no --tokenizer given" in stats["notice"]
+
+
+def test_length_matched_with_an_explicit_tokenizer_file_or_folder(source: list[Record], tmp_path: Path) -> None:
+    (tmp_path / "tokenizer.json").write_bytes(DEFAULT_TOKENIZER.read_bytes())
+    for given in (str(DEFAULT_TOKENIZER), str(tmp_path)):
+        _, stats = apply_control("dots", source[:5], tokenizer=given)
+        assert stats["control"] == "length_matched" and stats["match_rate"] == 1.0
+        assert stats["tokenizer"] == given and "notice" not in stats
+
+
+def test_tokenizer_errors_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(TokenizerError, match="no tokenizer.json"):
+        load_tokenizer(tmp_path)
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(TokenizerError, match="not a tokenizers JSON"):
+        load_tokenizer(tmp_path / "bad.json")
+    with pytest.raises(TokenizerError, match="not a Hub id"):
+        load_tokenizer("./missing/tokenizer")
+
+
+def test_no_single_token_placeholder_is_an_error() -> None:
+    with pytest.raises(TokenizerError, match="one token per repetition"):
+        choose_placeholder(load_tokenizer(), candidates=("", " . ."))  # 0 and 2 tokens per repetition
+
+
+def test_shuffled_steps_keeps_the_multiset_of_steps_and_the_layout(source: list[Record]) -> None:
+    derived, stats = apply_control("shuffled_steps", source, seed=3)
+    for before, after in zip(source, derived, strict=True):
+        steps_before, gaps_before = think_steps(split_think(before)[1])
+        steps_after, gaps_after = think_steps(split_think(after)[1])
+        assert Counter(steps_before) == Counter(steps_after)
+        assert gaps_before == gaps_after
+        if len(set(steps_before)) >= 3:
+            assert steps_before != steps_after
+    assert stats["reordered_rate"] > 0.9
+    again, _ = apply_control("shuffled_steps", source, seed=3)
+    assert again == derived  # seeded: the same permutation every time
+
+
+def test_cue_stripped_removes_cues_and_keeps_arithmetic(source: list[Record]) -> None:
+    derived, stats = apply_control("cue_stripped", source)
+    for before, after in zip(source, derived, strict=True):
+        think = split_think(after)[1]
+        assert _CUE.search(think) is None
+        assert EQUATION.findall(split_think(before)[1]) == EQUATION.findall(think)
+        assert false_statements(think) == []
+        assert sum(after.behavior_counts.values()) < sum(before.behavior_counts.values())
+        assert after.answer == before.answer
+    assert stats["cues_removed"] > len(source)
+
+
+def test_strip_cues_on_the_phrases_named_in_the_issue() -> None:
+    text, removed = strip_cues("Let me check: 3 + 4 = 7. Working backwards from 24: 6 * 4 = 24. Dead end. "
+                               "Let's aim for 12 first.")
+    assert removed == 4
+    assert "3 + 4 = 7" in text and "6 * 4 = 24" in text and "12 first" in text
+    assert not re.search(r"check|backwards|dead end|aim for", text, re.IGNORECASE)
+
+
+def test_incorrect_only_keeps_exactly_the_wrong_answers(mixed: list[Record]) -> None:
+    derived, stats = apply_control("no_positive", mixed)
+    assert [r.id for r in derived] == [f"{r.id}-incorrect_only" for r in mixed if not r.correct]
+    assert stats["kept"] == 10 and stats["dropped_correct"] == 10
+
+
+def test_unknown_control_lists_the_valid_names() -> None:
+    with pytest.raises(ControlError, match="valid: empty_cot, length_matched.*dots, no_positive"):
+        canonical_control("dropout")
+
+
+def test_controls_refuse_control_records_and_missing_think_blocks(source: list[Record]) -> None:
+    empty, _ = apply_control("empty_cot", source[:1])
+    with pytest.raises(ControlError, match="already a 'empty_cot' control"):
+        apply_control("cue_stripped", empty)
+    broken = source[0].model_copy(update={"completion": "<answer>1 + 2</answer>"})
+    with pytest.raises(ControlError, match="no <think>"):
+        apply_control("empty_cot", [broken])
