@@ -48,8 +48,19 @@ def naive_w1(n: int, seed: int = 0) -> float:
 
 def main_job_seconds(n: int, folder: Path) -> float:
     """Wall time of the real console command, as a user runs it."""
-    command = [sys.executable, "-m", "cogbeh.cli.main", "--behavior", "backtracking", "-n", str(n),
-               "--out", str(folder), "--overwrite", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "cogbeh.cli.main",
+        "--behavior",
+        "backtracking",
+        "-n",
+        str(n),
+        "--out",
+        str(folder),
+        "--overwrite",
+        "-q",
+    ]
     began = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - began
@@ -72,13 +83,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours = min(main_job_seconds(n_job, Path(tmp) / "job") for _ in range(repeats))
         baseline = min(naive_w1(n_job) for _ in range(repeats))
-        print(f"main job, {n_job} backtracking records (whole process) | ours {ours:.2f} s | "
-              f"naive W1 sampler {baseline:.2f} s | ratio {ours / baseline:.2f} (target <= 0.50)")
+        print(
+            f"main job, {n_job} backtracking records (whole process) | ours {ours:.2f} s | "
+            f"naive W1 sampler {baseline:.2f} s | ratio {ours / baseline:.2f} (target <= 0.50)"
+        )
         one = workers_seconds(n_workers, 1, Path(tmp) / "w1")
         two = workers_seconds(n_workers, 2, Path(tmp) / "w2")
-        same = (Path(tmp) / "w1" / "records.jsonl").read_bytes() == (Path(tmp) / "w2" / "records.jsonl").read_bytes()
-        print(f"{n_workers} 'all' records | 1 worker {one:.2f} s | 2 workers {two:.2f} s | "
-              f"speed-up {one / two:.2f}x (target >= 1.7) | identical bytes: {same}")
+        same = (Path(tmp) / "w1" / "records.jsonl").read_bytes() == (
+            Path(tmp) / "w2" / "records.jsonl"
+        ).read_bytes()
+        print(
+            f"{n_workers} 'all' records | 1 worker {one:.2f} s | 2 workers {two:.2f} s | "
+            f"speed-up {one / two:.2f}x (target >= 1.7) | identical bytes: {same}"
+        )
 
 
 if __name__ == "__main__":

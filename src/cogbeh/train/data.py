@@ -1,7 +1,7 @@
 """Training data: priming rows (TRL conversational prompt-completion) and RL problem sets with their prompts.
 
-Sources are a run folder (records.jsonl), a local HF dataset folder, or a Hub id `user/name[:config]`; RL problems
-may also be a problem file or a preset name. `datasets` is imported inside functions only.
+Sources are a run folder (records.jsonl), a local HF dataset folder, or a Hub id `user/name[:config]`; RL
+problems may also be a problem file or a preset name. `datasets` is imported inside functions only.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from cogbeh.templating import render
 
 RL_TEMPLATE = "rl/tinyzero.jinja"
 QUERY_TEMPLATE = "prompts/query.jinja"
-#: `tinyzero`: raw text ending in an opened think tag (TinyZero's base setup); `chat`: the priming query as a user
-#: message, so a model primed on our conversational rows sees the format it was tuned on.
+#: `tinyzero`: raw text ending in an opened think tag (TinyZero's base setup); `chat`: the priming query as a
+#: user message, so a model primed on our conversational rows sees the format it was tuned on.
 PromptStyle = Literal["tinyzero", "chat"]
 PROMPT_STYLES: tuple[PromptStyle, ...] = ("tinyzero", "chat")
 
@@ -37,7 +37,7 @@ class PrimingData:
 
 
 def to_conversational(record: Record | dict[str, Any]) -> dict[str, Any]:
-    """One TRL conversational prompt-completion row (plus `nums`, `target`) from a Record or a record-shaped dict."""
+    """A TRL conversational prompt-completion row plus `nums`, `target`, from a Record or a dict like one."""
     row = record.model_dump() if isinstance(record, Record) else dict(record)
     prompt, completion = row.get("prompt"), row.get("completion")
     if isinstance(prompt, str):
@@ -48,7 +48,12 @@ def to_conversational(record: Record | dict[str, Any]) -> dict[str, Any]:
         raise DataError("a priming row needs 'prompt' and 'completion' (text or message lists)")
     if "nums" not in row or "target" not in row:
         raise DataError("a priming row needs 'nums' and 'target' columns")
-    return {"prompt": prompt, "completion": completion, "nums": list(row["nums"]), "target": int(row["target"])}
+    return {
+        "prompt": prompt,
+        "completion": completion,
+        "nums": list(row["nums"]),
+        "target": int(row["target"]),
+    }
 
 
 def split_hub_id(text: str) -> tuple[str, str | None]:
@@ -93,7 +98,9 @@ def load_priming(source: str | Path, *, split: str = "train") -> PrimingData:
     return PrimingData(rows=rows, problems=problems, source=str(source))
 
 
-def load_rl_problems(source: str, *, n: int | None = None, seed: int = 0, split: str = "train") -> list[Problem]:
+def load_rl_problems(
+    source: str, *, n: int | None = None, seed: int = 0, split: str = "train"
+) -> list[Problem]:
     """RL problems from a file or folder, a preset name (sampled with `seed`), or a Hub id `repo[:config]`."""
     if source in PRESETS:
         return sample_problems(n if n is not None else 1024, preset=source, seed=seed)
