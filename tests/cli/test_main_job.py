@@ -88,3 +88,45 @@ def test_unknown_behavior_lists_the_valid_names(tmp_path: Path) -> None:
     done = cli("-b", "planning", "-n", "5", "--out", str(tmp_path / "o"))
     for name in ("verification", "backtracking", "subgoal_setting", "backward_chaining", "all_strategies"):
         assert name in done.stderr
+
+
+def test_control_and_formats_from_the_main_job(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    done = cli("-b", "all", "-n", "40", "--control", "empty_cot", "--format", "trl", "--test-size", "10",
+               "--out", str(out), "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out / "empty_cot" / "records.jsonl")
+    source = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    derived = [json.loads(line) for line in (out / "empty_cot" / "records.jsonl").read_text().splitlines()]
+    assert [r["problem_id"] for r in derived] == [r["problem_id"] for r in source]
+    assert all(r["completion"].startswith("<think>\n</think>") and r["control"] == "empty_cot" for r in derived)
+    import pyarrow.parquet as pq
+
+    train = pq.read_table(out / "empty_cot" / "trl" / "train.parquet").to_pylist()
+    test = pq.read_table(out / "empty_cot" / "trl" / "test.parquet").to_pylist()
+    assert len(train) == 30 and len(test) == 10
+    assert train[0]["prompt"][0]["role"] == "user" and train[0]["completion"][0]["role"] == "assistant"
+    assert not {tuple(r["nums"]) + (r["target"],) for r in train} & {tuple(r["nums"]) + (r["target"],) for r in test}
+
+
+def test_incorrect_only_control_generates_wrong_answers_on_the_same_structure(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    assert cli("-b", "backtracking", "-n", "20", "--control", "no_positive", "--out", str(out), "-q").returncode == 0
+    derived = [json.loads(line) for line in (out / "incorrect_only" / "records.jsonl").read_text().splitlines()]
+    assert len(derived) == 20 and not any(r["correct"] for r in derived)
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (["--control", "bogus"], "control"),
+        (["--tokenizer", "x"], "--tokenizer"),
+        (["--format", "csv"], "--format"),
+        (["--format", "trl", "--test-size", "abc"], "test"),
+        (["--test-size", "5"], "--format"),
+    ],
+)
+def test_bad_control_and_format_options(tmp_path: Path, args: list[str], mentions: str) -> None:
+    done = cli("-b", "all", "-n", "5", *args, "--out", str(tmp_path / "never"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert mentions.lower() in done.stderr.lower() and not (tmp_path / "never").exists()

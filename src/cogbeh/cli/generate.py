@@ -44,6 +44,15 @@ def main_job_options(command: F) -> F:
         click.option("--no-behavior-filter", is_flag=True, help="Keep traces the classifier disagrees with."),
         click.option("--template-dir", type=click.Path(file_okay=False, exists=True), default=None,
                      help="Use these templates instead of the shipped ones."),
+        click.option("--control", default=None, metavar="NAME",
+                     help="Also derive a control into OUT/<control>/: empty_cot, length_matched (dots), "
+                          "incorrect_only (no_positive), shuffled_steps, cue_stripped."),
+        click.option("--tokenizer", default=None, metavar="PATH|HUB_ID",
+                     help="Target model's tokenizer for length_matched (default: a small shipped test tokenizer)."),
+        click.option("--format", "formats", multiple=True, metavar="FMT",
+                     help="Extra formats (repeatable): parquet, dataset, trl, verl. records.jsonl is always written."),
+        click.option("--test-size", default="0", show_default=True, metavar="N|FRACTION",
+                     help="Problems held out for the test split of --format outputs: a count or a fraction."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary."),
     ]
     for option in reversed(options):
@@ -98,6 +107,7 @@ def run_main_job(**options: Any) -> None:
         fail("--backtracks must be at least 1 when backtracking is requested; drop backtracking for 0")
     if options["resume"] and options["overwrite"]:
         fail("--resume and --overwrite contradict each other; pick one")
+    _check_control_and_formats(options)
     out = options["out"] or Path("outputs") / _default_name(condition_name(behaviors), count, options)
     if options["provider"] != "symbolic":
         from cogbeh.cli.llm_job import run_llm_main_job
@@ -107,8 +117,31 @@ def run_main_job(**options: Any) -> None:
     _run_symbolic(behaviors, count, backtracks, out, options)
 
 
+def _check_control_and_formats(options: dict[str, Any]) -> None:
+    from cogbeh.controls import ControlError, canonical_control
+    from cogbeh.formats import FORMATS, ExportError, parse_test_size
+
+    if options["control"] is not None:
+        try:
+            options["control"] = canonical_control(options["control"])
+        except ControlError as err:
+            fail(str(err))
+    elif options["tokenizer"] is not None:
+        fail("--tokenizer is only used by --control length_matched; add it or drop --tokenizer")
+    unknown = [f for f in options["formats"] if f not in FORMATS]
+    if unknown:
+        fail(f"unknown --format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    try:
+        options["test_size"] = parse_test_size(str(options["test_size"]))
+    except ExportError as err:
+        fail(str(err))
+    if options["test_size"] and not options["formats"]:
+        fail("--test-size splits the --format outputs; add --format parquet (or dataset, trl, verl)")
+
+
 def _default_name(condition: str, count: int, options: dict[str, Any]) -> str:
     suffix = "-incorrect" if options["incorrect"] else ""
+    suffix += f"-{options['control']}" if options["control"] else ""
     provider = "" if options["provider"] == "symbolic" else f"-{options['provider']}"
     return f"{condition.replace('+', '_')}-n{count}-s{options['seed']}{provider}{suffix}"
 
@@ -118,9 +151,12 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
     from cogbeh.pipeline import GenerationError, JobConfig, run
     from cogbeh.runfiles import RunFolderError
 
+    # Symbolic traces of a correct condition are all correct: incorrect_only takes the same structure in
+    # incorrect mode on the same problems (as ablations do).
+    incorrect = options["incorrect"] or options["control"] == "incorrect_only"
     config = JobConfig(
         behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
-        backtracks=backtracks, incorrect=options["incorrect"], workers=options["workers"],
+        backtracks=backtracks, incorrect=incorrect, workers=options["workers"],
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
         behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"],
     )
@@ -133,9 +169,40 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
         fail(str(err))
     except GenerationError as err:
         raise click.ClickException(str(err)) from None
+    final_folder, records = result.folder, result.records
+    if options["control"] is not None:
+        final_folder, records = _derive_control(out, options)
+    if options["formats"]:
+        _export(final_folder, records, options, list(config.exclude))
     if not options["quiet"]:
         click.echo(format_summary(result.manifest, time.perf_counter() - began), err=True)
-    click.echo(str(result.folder / "records.jsonl"))
+    click.echo(str(final_folder / "records.jsonl"))
+
+
+def _derive_control(source: Path, options: dict[str, Any]) -> tuple[Path, list[Any]]:
+    from cogbeh.ablation import derive_run
+    from cogbeh.controls import ControlError
+    from cogbeh.records import read_records
+
+    target = source / options["control"]
+    try:
+        manifest = derive_run(source, options["control"], target, tokenizer=options["tokenizer"], seed=options["seed"])
+    except (ControlError, OSError, ValueError) as err:
+        fail(f"--control {options['control']}: {err}")
+    notice = manifest.get("control_stats", {}).get("notice")
+    if notice and not options["quiet"]:
+        click.echo(notice, err=True)
+    return target, list(read_records(target / "records.jsonl"))
+
+
+def _export(folder: Path, records: list[Any], options: dict[str, Any], exclude: list[Any]) -> None:
+    from cogbeh.formats import ExportError, export
+
+    try:
+        export(folder, records, list(options["formats"]), test_size=options["test_size"], seed=options["seed"],
+               exclude=exclude)
+    except ExportError as err:
+        fail(f"--format: {err}")
 
 
 def _load_exclude(path: Path) -> list[Any]:
