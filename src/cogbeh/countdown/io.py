@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,17 +23,10 @@ def problem_from_row(row: dict[str, Any]) -> Problem:
 
 def save_problems(problems: Iterable[Problem], path: str | Path) -> Path:
     """Write JSONL ({"nums": [...], "target": t} per line) atomically: a temp file renamed into place."""
+    from cogbeh.runfiles import write_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for problem in problems:
-                handle.write(json.dumps(problem.to_dict(), separators=(",", ":")) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, "".join(json.dumps(p.to_dict(), separators=(",", ":")) + "\n" for p in problems))
     return path
 
 

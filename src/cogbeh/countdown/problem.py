@@ -81,9 +81,23 @@ def resolve_preset(preset: str, **overrides: object) -> Preset:
         _check_range(key, getattr(chosen, key), minimum)
     if not chosen.sizes or not all(_is_int(k) and k >= 1 for k in chosen.sizes):
         raise ValueError(f"override 'sizes' must be a non-empty list of positive integers, got {chosen.sizes!r}")
-    if chosen.bag and (len(chosen.bag) < max(chosen.sizes) or not all(_is_int(n) and n >= 1 for n in chosen.bag)):
-        raise ValueError(f"override 'bag' must hold at least {max(chosen.sizes)} positive integers, got {chosen.bag!r}")
+    if chosen.bag:
+        _check_bag(chosen)
     return chosen
+
+
+def _check_bag(preset: Preset) -> None:
+    # Each draw takes between large[0] and large[1] tiles over 10 and the rest from the small tiles: both parts
+    # of the bag must hold enough for every size and every large-tile count the preset can draw.
+    bag = preset.bag
+    n_large = sum(n > 10 for n in bag)
+    short = any(
+        size - min(large, n_large, size) > len(bag) - n_large
+        for size in preset.sizes
+        for large in range(preset.large[0], preset.large[1] + 1)
+    )
+    if short or not all(_is_int(n) and n >= 1 for n in bag):
+        raise ValueError(f"override 'bag' must be positive integers with enough tiles for every draw, got {bag!r}")
 
 
 def _is_int(value: object) -> bool:

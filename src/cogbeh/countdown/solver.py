@@ -16,7 +16,7 @@ from cogbeh.countdown.expr import Expr, combine, leaf
 from cogbeh.countdown.rules import OPS, Rules, Value, allowed, apply, normalise, validate_rules
 
 #: Above this many pairs, integer-rule combinations are done in numpy (same results, ~20x faster).
-_NUMPY_PAIRS = 2048
+_NUMPY_PAIRS = 128
 #: numpy path only while every product fits comfortably in int64.
 _NUMPY_MAX = 2**31
 
@@ -68,9 +68,8 @@ def _submultisets(key: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(found, key=lambda sub: (len(sub), sub)))
 
 
-def _combine_python(left: frozenset, right: frozenset, rules: Rules) -> set:
-    # Written out per rule set: this loop is the hot path of sampling and deciding.
-    out: set = set()
+def _combine_python(left: frozenset, right: frozenset, rules: Rules, out: set) -> None:
+    # Written out per rule set and adding straight into the caller's set: the hot path of sampling and deciding.
     add = out.add
     if rules == "standard":
         for a in left:
@@ -83,7 +82,7 @@ def _combine_python(left: frozenset, right: frozenset, rules: Rules) -> set:
                     add(_divide(a, b))
                 if a:
                     add(_divide(b, a))
-        return out
+        return
     for a in left:
         for b in right:
             add(a + b)
@@ -93,9 +92,6 @@ def _combine_python(left: frozenset, right: frozenset, rules: Rules) -> set:
                 add(a // b)
             if a and b % a == 0:
                 add(b // a)
-    if rules == "classic":
-        out.discard(0)
-    return out
 
 
 def _divide(a: Value, b: Value) -> Value:
@@ -104,12 +100,18 @@ def _divide(a: Value, b: Value) -> Value:
     return normalise(Fraction(a) / b)
 
 
-def _combine_numpy(left: frozenset, right: frozenset, rules: Rules) -> set:
+@lru_cache(maxsize=1 << 12)
+def _array(key: tuple[int, ...], rules: Rules):  # -> numpy.ndarray; numpy is imported lazily
     import numpy as np  # only large classic-size sets get here; keeps numpy off the CLI's start-up path
 
-    a = np.fromiter(left, dtype=np.int64, count=len(left))[:, None]
-    b = np.fromiter(right, dtype=np.int64, count=len(right))[None, :]
-    a, b = np.broadcast_arrays(a, b)
+    values = exact_values(key, rules)
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _combine_numpy(left_key: tuple[int, ...], right_key: tuple[int, ...], rules: Rules):  # -> numpy.ndarray
+    import numpy as np
+
+    a, b = np.broadcast_arrays(_array(left_key, rules)[:, None], _array(right_key, rules)[None, :])
     a, b = a.ravel(), b.ravel()
     parts = [a + b, np.abs(a - b), a * b]
     for num, den in ((a, b), (b, a)):
@@ -117,17 +119,12 @@ def _combine_numpy(left: frozenset, right: frozenset, rules: Rules) -> set:
         num, den = num[ok], den[ok]
         ok = num % den == 0
         parts.append(num[ok] // den[ok])
-    values = np.unique(np.concatenate(parts))
-    if rules == "classic":
-        values = values[values > 0]
-    return set(values.tolist())
+    return np.concatenate(parts)
 
 
-def _combine(left: frozenset, right: frozenset, rules: Rules) -> set:
+def _numpy_ok(left: frozenset, right: frozenset, rules: Rules) -> bool:
     big = len(left) * len(right) > _NUMPY_PAIRS
-    if big and rules != "standard" and max(left) < _NUMPY_MAX and max(right) < _NUMPY_MAX:
-        return _combine_numpy(left, right, rules)
-    return _combine_python(left, right, rules)
+    return big and rules != "standard" and max(left) < _NUMPY_MAX and max(right) < _NUMPY_MAX
 
 
 @lru_cache(maxsize=1 << 16)
@@ -136,10 +133,21 @@ def exact_values(key: tuple[int, ...], rules: Rules) -> frozenset:
     if len(key) == 1:
         return frozenset(key) if allowed(key[0], rules) else frozenset()
     out: set = set()
+    arrays = []
     for left, right in _splits(key):
         lv, rv = exact_values(left, rules), exact_values(right, rules)
-        if lv and rv:
-            out |= _combine(lv, rv, rules)
+        if not (lv and rv):
+            continue
+        if _numpy_ok(lv, rv, rules):  # large splits are gathered and deduplicated once, in numpy
+            arrays.append(_combine_numpy(left, right, rules))
+        else:
+            _combine_python(lv, rv, rules, out)
+    if arrays:
+        import numpy as np
+
+        out.update(np.unique(np.concatenate(arrays)).tolist())
+    if rules == "classic":
+        out.discard(0)  # |a - b| = 0 is never a legal classic value
     return frozenset(out)
 
 
@@ -184,6 +192,8 @@ def _hits(key: tuple[int, ...], target: int, rules: Rules) -> bool:
         return key[0] == target and allowed(key[0], rules)
     if rules != "standard" and not allowed(target, rules):
         return False
+    if len(key) == 3 and rules != "standard":
+        return _hits3(key, target, rules == "classic")
     meets = _meets_standard if rules == "standard" else _meets_integer
     for left, right in _splits(key):
         small, large = exact_values(left, rules), exact_values(right, rules)
@@ -191,6 +201,30 @@ def _hits(key: tuple[int, ...], target: int, rules: Rules) -> bool:
             small, large = large, small
         if small and large and meets(small, large, target, rules):
             return True
+    return False
+
+
+def _pair_values(x: int, y: int, positive: bool) -> list[int]:
+    values = [x + y, x * y]
+    if x != y or not positive:
+        values.append(abs(x - y))
+    if y and x % y == 0:
+        values.append(x // y)
+    if x and y % x == 0:
+        values.append(y // x)
+    return values
+
+
+def _hits3(key: tuple[int, ...], t: int, positive: bool) -> bool:
+    # Three numbers, whole-number rules, written out: the sampler asks this ~15 times per accepted problem.
+    # Every expression over three numbers combines one pair first, then the result with the third.
+    a, b, c = key
+    for x, y, z in ((a, b, c), (a, c, b), (b, c, a)):
+        for p in _pair_values(x, y, positive):
+            if p + z == t or p * z == t or (p - z == t or z - p == t) and (t or not positive):
+                return True
+            if (z and p == t * z) or (p and z == t * p):
+                return True
     return False
 
 
