@@ -62,8 +62,8 @@ def split_hub_id(text: str) -> tuple[str, str | None]:
     return repo, config or None
 
 
-def _load_dataset_rows(source: str, *, split: str = "train") -> list[dict[str, Any]]:
-    """Rows of a local HF dataset folder or a Hub dataset `repo[:config]`."""
+def _load_dataset(source: str, *, split: str = "train") -> Any:
+    """One split of a local HF dataset folder or a Hub dataset `repo[:config]`, as a `datasets.Dataset`."""
     import datasets
 
     path = Path(source)
@@ -79,22 +79,27 @@ def _load_dataset_rows(source: str, *, split: str = "train") -> list[dict[str, A
         if split not in loaded:
             raise DataError(f"dataset {source!r} has no split {split!r} (has {', '.join(loaded)})")
         loaded = loaded[split]
-    return loaded.to_list()
+    return loaded
 
 
 def load_priming(source: str | Path, *, split: str = "train") -> PrimingData:
     """Priming rows from a run folder with records.jsonl, a local dataset folder, or `HUB_ID[:CONFIG]`."""
     path = Path(source)
-    if path.is_dir() and (path / "records.jsonl").is_file():
-        raw: Iterable[Record | dict[str, Any]] = list(read_records(path / "records.jsonl"))
-    elif path.is_file() and path.suffix == ".jsonl":
-        raw = list(read_records(path))
-    else:
-        raw = _load_dataset_rows(str(source), split=split)
-    rows = [to_conversational(r) for r in raw]
+    try:
+        if path.is_dir() and (path / "records.jsonl").is_file():
+            raw: Iterable[Record | dict[str, Any]] = list(read_records(path / "records.jsonl"))
+        elif path.is_file() and path.suffix == ".jsonl":
+            raw = list(read_records(path))
+        else:
+            raw = _load_dataset(str(source), split=split).to_list()
+        rows = [to_conversational(r) for r in raw]
+        problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows]
+    except DataError:
+        raise
+    except ValueError as err:  # a corrupt record line or an impossible problem
+        raise DataError(f"{source}: {err}") from None
     if not rows:
         raise DataError(f"{source}: no priming rows")
-    problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows]
     return PrimingData(rows=rows, problems=problems, source=str(source))
 
 
@@ -111,11 +116,13 @@ def load_rl_problems(
         except ValueError as err:
             raise DataError(str(err)) from None
     else:
-        import datasets
-
-        rows = _load_dataset_rows(source, split=split)
+        dataset = _load_dataset(source, split=split)
+        if (
+            n is not None
+        ):  # the RL sets are large (Countdown-Tasks-3to4: 490k rows); convert only what is used
+            dataset = dataset.select(range(min(n, len(dataset))))
         try:
-            problems = problems_from_dataset(datasets.Dataset.from_list(rows))
+            problems = problems_from_dataset(dataset)
         except ValueError as err:
             raise DataError(f"{source}: {err}") from None
     if not problems:
