@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cogbeh.countdown import PRESETS, Problem, load_problems, problems_from_dataset, sample_problems
+from cogbeh.formats import to_trl_conversational
 from cogbeh.records import Record, read_records
 from cogbeh.templating import render
 
@@ -38,7 +39,9 @@ class PrimingData:
 
 def to_conversational(record: Record | dict[str, Any]) -> dict[str, Any]:
     """A TRL conversational prompt-completion row plus `nums`, `target`, from a Record or a dict like one."""
-    row = record.model_dump() if isinstance(record, Record) else dict(record)
+    if isinstance(record, Record):
+        return to_trl_conversational(record)  # the one conversion, shared with `--format trl`
+    row = dict(record)
     prompt, completion = row.get("prompt"), row.get("completion")
     if isinstance(prompt, str):
         prompt = [{"role": "user", "content": prompt}]

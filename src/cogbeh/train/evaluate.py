@@ -1,0 +1,265 @@
+"""Behavioral evaluation per checkpoint: accuracy with the reward, the four behaviors with a classifier.
+
+Writes eval.csv and eval.json (one row per checkpoint), samples.jsonl (every completion) and eval.png:
+accuracy and each behavior's mean count against training step, as in the paper's figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cogbeh.behaviors import BEHAVIORS
+from cogbeh.classify import BehaviorClassifier, RuleClassifier
+from cogbeh.countdown import Problem, extract_answer, score
+from cogbeh.train.data import PromptStyle, rl_prompt
+
+_CHECKPOINT = re.compile(r"checkpoint-(\d+)")
+
+
+class EvalError(ValueError):
+    """Nothing to evaluate, or an evaluation option that cannot be honoured."""
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """The per-checkpoint rows and the files written."""
+
+    rows: list[dict[str, Any]]
+    csv: Path
+    json: Path
+    plot: Path
+
+
+def classifier_for(judge: str | None) -> BehaviorClassifier:
+    """The rule classifier, or the paper's LLM judge for 'PROVIDER:MODEL' (any BehaviorClassifier fits)."""
+    if judge is None:
+        return RuleClassifier()
+    from cogbeh.llm.judge import make_judge  # imports the provider SDK only when a judge is asked for
+    from cogbeh.llm.types import MissingKeyError
+
+    try:
+        return make_judge(judge)
+    except (ValueError, MissingKeyError) as err:
+        raise EvalError(str(err)) from None
+
+
+def find_checkpoints(model: str | Path, checkpoints: str | Path | None = None) -> list[tuple[int, str]]:
+    """(step, path) pairs: `model` at its own step (0 unless it is a checkpoint-N), then each checkpoint-N."""
+    found: dict[int, str] = {}
+    match = _CHECKPOINT.fullmatch(Path(model).name)
+    found[int(match.group(1)) if match else 0] = str(model)
+    if checkpoints is not None:
+        folder = Path(checkpoints)
+        if not folder.is_dir():
+            raise EvalError(f"--checkpoints {folder} is not a folder")
+        for child in folder.iterdir():
+            step = _CHECKPOINT.fullmatch(child.name)
+            if step and child.is_dir():
+                found[int(step.group(1))] = str(child)
+        final_step = _final_step(folder)
+        if final_step is not None and final_step not in found and (folder / "config.json").is_file():
+            found[final_step] = str(folder)
+        if len(found) == 1:
+            raise EvalError(f"--checkpoints {folder} holds no checkpoint-N folders")
+    return sorted(found.items())
+
+
+def _final_step(folder: Path) -> int | None:
+    info = folder / "cogbeh_train.json"
+    if not info.is_file():
+        return None
+    step = json.loads(info.read_text(encoding="utf-8")).get("final_step")
+    return int(step) if isinstance(step, int) else None
+
+
+def load_model(path: str) -> tuple[Any, Any]:
+    """Model and tokenizer from a model folder, a Hub id, or a LoRA adapter folder (merged onto its base)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from cogbeh.train.chat_template import ensure_chat_template
+
+    if (Path(path) / "adapter_config.json").is_file():
+        from peft import AutoPeftModelForCausalLM
+
+        model = AutoPeftModelForCausalLM.from_pretrained(path).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    ensure_chat_template(tokenizer)
+    return model.eval(), tokenizer
+
+
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[str | list[dict[str, str]]],
+    *,
+    max_new_tokens: int = 1024,
+    batch_size: int = 16,
+    temperature: float = 0.0,
+) -> list[str]:
+    """Completions for `prompts` (text, or message lists rendered with the chat template), batched."""
+    import torch
+
+    texts = [
+        p
+        if isinstance(p, str)
+        else tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False)
+        for p in prompts
+    ]
+    # Chat-rendered text holds its special tokens; plain prompts get the tokenizer's usual ones (as GRPO).
+    special = all(isinstance(p, str) for p in prompts)
+    device = next(model.parameters()).device
+    sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+    outputs: list[str] = []
+    for start in range(0, len(texts), batch_size):
+        batch = tokenizer(
+            texts[start : start + batch_size],
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",
+            add_special_tokens=special,
+        ).to(device)
+        with torch.no_grad():
+            ids = model.generate(
+                **batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling
+            )
+        new = ids[:, batch["input_ids"].shape[1] :]
+        outputs.extend(tokenizer.batch_decode(new, skip_special_tokens=True))
+    return outputs
+
+
+def summarise(
+    step: int,
+    path: str,
+    problems: Sequence[Problem],
+    completions: Sequence[str],
+    classifier: BehaviorClassifier,
+    *,
+    style: PromptStyle,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One checkpoint's row (accuracy, answer rate, mean behavior counts) and its per-sample records.
+
+    A text the classifier could not count (a ClassifyError) is left out of the behavior means, not a 0.
+    """
+    # The TinyZero prompt opened the think block; the classifier should see the whole trace.
+    traces = ["<think>" + c if style == "tinyzero" else c for c in completions]
+    samples = []
+    for problem, completion, counts in zip(problems, completions, classifier.count(traces), strict=True):
+        reward = score(completion, problem.nums, problem.target)
+        counted = isinstance(counts, dict)
+        samples.append(
+            {
+                "step": step,
+                "nums": list(problem.nums),
+                "target": problem.target,
+                "completion": completion,
+                "answer": extract_answer(completion),
+                "reward": reward,
+                **{b: counts[b] if counted else None for b in BEHAVIORS},  # type: ignore[index]
+                "classify_error": None if counted else counts.reason,  # type: ignore[union-attr]
+            }
+        )
+    n = max(len(samples), 1)
+    classified = [s for s in samples if s["classify_error"] is None]
+    row: dict[str, Any] = {
+        "step": step,
+        "checkpoint": path,
+        "n": len(samples),
+        "accuracy": sum(s["reward"] == 1.0 for s in samples) / n,
+        "answer_rate": sum(s["answer"] is not None for s in samples) / n,
+        "mean_reward": sum(s["reward"] for s in samples) / n,
+        "mean_chars": sum(len(s["completion"]) for s in samples) / n,
+        "classifier": classifier.name,
+        "classified": len(classified),
+    }
+    row.update({b: sum(s[b] for s in classified) / max(len(classified), 1) for b in BEHAVIORS})
+    return row, samples
+
+
+def evaluate(
+    model: str,
+    problems: Sequence[Problem],
+    out: str | Path,
+    *,
+    checkpoints: str | Path | None = None,
+    style: PromptStyle = "tinyzero",
+    max_new_tokens: int = 1024,
+    batch_size: int = 16,
+    temperature: float = 0.0,
+    judge: str | None = None,
+    classifier: BehaviorClassifier | None = None,
+) -> EvalResult:
+    """Evaluate `model` and each checkpoint in `checkpoints` on `problems`; write tables and plot to `out`."""
+    if not problems:
+        raise EvalError("no problems to evaluate on")
+    counter = classifier or classifier_for(judge)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prompts = [rl_prompt(p, style=style) for p in problems]
+    rows: list[dict[str, Any]] = []
+    with (out / "samples.jsonl").open("w", encoding="utf-8") as sample_file:
+        for step, path in find_checkpoints(model, checkpoints):
+            loaded, tokenizer = load_model(path)
+            completions = generate(
+                loaded,
+                tokenizer,
+                prompts,
+                max_new_tokens=max_new_tokens,
+                batch_size=batch_size,
+                temperature=temperature,
+            )
+            row, samples = summarise(step, path, problems, completions, counter, style=style)
+            rows.append(row)
+            sample_file.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in samples)
+    return EvalResult(
+        rows=rows,
+        csv=_write_csv(rows, out / "eval.csv"),
+        json=_write_json(rows, out / "eval.json"),
+        plot=plot(rows, out / "eval.png"),
+    )
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _write_json(rows: list[dict[str, Any]], path: Path) -> Path:
+    path.write_text(json.dumps({"rows": rows}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def plot(rows: Sequence[dict[str, Any]], path: str | Path, *, label: str | None = None) -> Path:
+    """The paper's panel layout: accuracy, then one panel per behavior, each against training step."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers and in CI
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in rows]
+    panels = [("accuracy", "Accuracy"), *((b, b.replace("_", " ").capitalize()) for b in BEHAVIORS)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    for axis, (key, title) in zip(axes, panels, strict=True):
+        axis.plot(steps, [r[key] for r in rows], marker="o", linewidth=1.8, label=label)
+        axis.set_title(title)
+        axis.set_xlabel("training step")
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("fraction correct")
+    axes[1].set_ylabel("mean count per response")
+    if label:
+        axes[0].legend(frameon=False)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
