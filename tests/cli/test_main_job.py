@@ -63,6 +63,11 @@ BAD_INPUT = [
     (["-b", "all", "-n", "5", "--provider", "gemini"], "provider"),
     (["-b", "all", "-n", "5", "--frobnicate"], "frobnicate"),
     (["-b", "all", "-n", "5", "--resume", "--overwrite"], "--resume"),
+    (["-b", "all", "-n", "5", "--model", "claude-x"], "--provider"),
+    (["-b", "all", "-n", "5", "--batch"], "--provider"),
+    (["-b", "all", "-n", "5", "--provider", "openai"], "--model"),
+    (["-b", "all", "-n", "5", "--provider", "openai", "--model", "m", "--backtracks", "2"], "--backtracks"),
+    (["-b", "all", "-n", "5", "--provider", "openai", "--model", "m", "--workers", "2"], "--workers"),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -57,7 +56,9 @@ def main_job_options(command: F) -> F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    from cogbeh.cli.llm_job import llm_job_options  # the LLM providers' options (their logic loads lazily)
+
+    return llm_job_options(command)
 
 
 def parse_count(text: str | None) -> int:
@@ -108,13 +109,55 @@ def run_main_job(**options: Any) -> None:
     if options["resume"] and options["overwrite"]:
         fail("--resume and --overwrite contradict each other; pick one")
     _check_control_and_formats(options)
+    _check_provider_options(options, backtracks)
     out = options["out"] or Path("outputs") / _default_name(condition_name(behaviors), count, options)
-    if options["provider"] != "symbolic":
-        from cogbeh.cli.llm_job import run_llm_main_job
+    exclude = tuple(_load_exclude(options["exclude"])) if options["exclude"] is not None else ()
+    if options["provider"] == "symbolic":
+        folder, records = _run_symbolic(behaviors, count, backtracks, out, exclude, options)
+    else:
+        folder = _run_llm(behaviors, count, out, exclude, options)
+        if folder is None:  # a dry run, or a batch still pending: nothing to derive or export yet
+            return
+        from cogbeh.records import read_records
 
-        run_llm_main_job(behaviors=behaviors, count=count, out=out, options=options)
-        return
-    _run_symbolic(behaviors, count, backtracks, out, options)
+        records = list(read_records(folder / "records.jsonl"))
+    if options["control"] is not None:
+        folder, records = _derive_control(out, options)
+    if options["formats"]:
+        _export(folder, records, options, list(exclude))
+    click.echo(str(folder / "records.jsonl"))
+
+
+#: Options that only the LLM providers use; the symbolic engine refuses them rather than ignore them.
+_LLM_ONLY = ("model", "base_url", "rpm", "tpm", "max_cost", "temperature", "require_correct", "use_batch",
+             "no_wait", "dry_run", "prices", "cache_file", "concurrency", "request_timeout", "retries",
+             "max_tokens", "poll_interval")
+
+
+def _check_provider_options(options: dict[str, Any], backtracks: tuple[int, int] | None) -> None:
+    ctx = click.get_current_context()
+    given = [name for name in _LLM_ONLY if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    if options["provider"] == "symbolic" and given:
+        flag = "--" + given[0].replace("_", "-").replace("use-batch", "batch").replace("request-timeout", "timeout")
+        flag = flag.replace("cache-file", "cache")
+        fail(f"{flag} is for LLM providers; add --provider anthropic or --provider openai")
+    if options["provider"] != "symbolic":
+        if backtracks is not None:
+            fail("--backtracks sets the symbolic engine's dead ends; LLM traces choose their own")
+        if options["workers"] != 1:
+            fail("--workers is for the symbolic engine; use --concurrency with LLM providers")
+
+
+def _run_llm(behaviors: frozenset[str], count: int, out: Path, exclude: tuple, options: dict[str, Any]) -> Path | None:
+    from cogbeh.cli.llm_job import run_llm_main_job
+
+    problems = None
+    if exclude:  # a fixed problem list drawn around the excluded problems
+        from cogbeh.countdown import sample_problems
+
+        budget = options["max_attempts"] or 3 * count + 50
+        problems = tuple(sample_problems(budget, preset=options["preset"], seed=options["seed"], exclude=exclude))
+    return run_llm_main_job(behaviors=behaviors, count=count, out=out, options=options, problems=problems)
 
 
 def _check_control_and_formats(options: dict[str, Any]) -> None:
@@ -147,7 +190,7 @@ def _default_name(condition: str, count: int, options: dict[str, Any]) -> str:
 
 
 def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
-                  options: dict[str, Any]) -> None:
+                  exclude: tuple, options: dict[str, Any]) -> tuple[Path, list[Any]]:
     from cogbeh.pipeline import GenerationError, JobConfig, run
     from cogbeh.runfiles import RunFolderError
 
@@ -158,10 +201,8 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
         behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
         backtracks=backtracks, incorrect=incorrect, workers=options["workers"],
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
-        behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"],
+        behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"], exclude=exclude,
     )
-    if options["exclude"] is not None:
-        config = dataclasses.replace(config, exclude=tuple(_load_exclude(options["exclude"])))
     began = time.perf_counter()
     try:
         result = run(config, progress=not options["quiet"] and count >= 200)
@@ -169,14 +210,9 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
         fail(str(err))
     except GenerationError as err:
         raise click.ClickException(str(err)) from None
-    final_folder, records = result.folder, result.records
-    if options["control"] is not None:
-        final_folder, records = _derive_control(out, options)
-    if options["formats"]:
-        _export(final_folder, records, options, list(config.exclude))
     if not options["quiet"]:
         click.echo(format_summary(result.manifest, time.perf_counter() - began), err=True)
-    click.echo(str(final_folder / "records.jsonl"))
+    return result.folder, result.records
 
 
 def _derive_control(source: Path, options: dict[str, Any]) -> tuple[Path, list[Any]]:
