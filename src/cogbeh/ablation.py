@@ -83,8 +83,7 @@ def _generate(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem],
               workers: int) -> tuple[list[Record], dict[str, Any]]:
     """The seam between ablations and trace sources: the symbolic pipeline now, the LLM engine later."""
     if provider != "symbolic":
-        # cogbeh.llm will provide the same contract: run on a fixed problem list, records indexed by position.
-        raise AblationError(f"provider {provider!r} is not wired into ablations yet; use --provider symbolic")
+        return _generate_llm(unit, spec, provider, problems, n, out)
     from cogbeh.pipeline import GenerationError, JobConfig, run
 
     config = JobConfig(behaviors=unit.behaviors, n=n, out=unit.folder(out), seed=spec.seed, preset=spec.preset,
@@ -98,6 +97,37 @@ def _generate(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem],
         folder = unit.folder(out)
         records = [Record.model_validate_json(line) for line in valid_lines(folder / RECORDS)]
         return records, json.loads((folder / MANIFEST).read_text())
+
+
+def _check_llm_ready(spec: RunSpec, provider: str) -> None:
+    from cogbeh.llm import MissingKeyError, check_key
+
+    if not spec.model:
+        raise AblationError(f"provider {provider!r} needs a model: set 'model' in the spec or pass --model")
+    try:
+        check_key(provider)
+    except MissingKeyError as err:
+        raise AblationError(str(err)) from None
+
+
+def _generate_llm(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem], n: int,
+                  out: Path) -> tuple[list[Record], dict[str, Any]]:
+    """The LLM engine under the same contract: a fixed problem list, records indexed by position, resumable."""
+    from cogbeh.llm.job import LLMJob
+    from cogbeh.llm.runner import RunStopped, run_llm
+
+    folder = unit.folder(out)
+    job = LLMJob(behaviors=unit.behaviors, n=n, out=folder, provider=provider, model=spec.model, seed=spec.seed,
+                 preset=spec.preset, problems=tuple(problems), max_attempts=len(problems), resume=True,
+                 correctness="incorrect" if unit.incorrect else "any")
+    try:
+        manifest = run_llm(job).manifest
+    except RunStopped as stop:
+        if stop.status != "max_attempts":  # the list ran out: the caller extends it, as for symbolic runs
+            raise AblationError(f"{unit.config}: {stop}") from None
+        manifest = stop.manifest
+    records = [Record.model_validate_json(line) for line in valid_lines(folder / RECORDS)]
+    return records, manifest
 
 
 def shared_problems(spec: RunSpec, units: list[Unit], provider: str, out: Path, *, exclude: list[Problem],
@@ -144,6 +174,8 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
     tokenizer = tokenizer or spec.tokenizer
     exclude_path = exclude or spec.exclude
     excluded = load_problems(exclude_path) if exclude_path else []
+    if provider != "symbolic":
+        _check_llm_ready(spec, provider)  # before anything is written
     _prepare(out, spec, provider, resume=resume, overwrite=overwrite)
     units = units_for(spec, provider)
     problems, chosen, results = shared_problems(spec, units, provider, out, exclude=excluded, workers=workers,
@@ -210,6 +242,12 @@ def _entry(condition: ConditionSpec, spec: RunSpec, records: list[Record], expor
         "generation": {
             "counts": unit_manifest.get("counts"),
             "template_hashes": unit_manifest.get("template_hashes"),
+            "provider": unit_manifest.get("provider"),
+            "model": unit_manifest.get("model"),
+            # Present for paid providers only: what the condition's responses cost.
+            "requests": unit_manifest.get("requests"),
+            "usage": unit_manifest.get("usage"),
+            "cost_usd": unit_manifest.get("cost_usd"),
         },
         "files": {p.relative_to(folder).as_posix(): sha256_file(p)
                   for p in sorted(folder.rglob("*")) if p.is_file()},
@@ -253,10 +291,23 @@ def _manifest(spec: RunSpec, provider: str, out: Path, problems: list[Problem], 
         "splits": {"train": spec.n_train, "test": len(test), "by": "problem", "test_problems_sha256": _digest(test)},
         "conditions": entries,
         "config_order": [c.config for c in spec.conditions],
-        # Filled by the LLM engine for paid providers; the symbolic engine makes no API calls.
-        "cost": {"usd": 0.0, "input_tokens": 0, "output_tokens": 0, "requests": 0},
+        # Paid providers: the sum over conditions of what their responses cost; the symbolic engine pays nothing.
+        "cost": _total_cost(entries),
         "timing": {"seconds": round(seconds, 3)},
     }
+
+
+def _total_cost(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    total = {"usd": 0.0, "input_tokens": 0, "output_tokens": 0, "requests": 0}
+    for entry in entries.values():
+        unit = entry.get("generation") or {}
+        total["usd"] += (unit.get("cost_usd") or {}).get("all_paid_responses", 0.0)
+        usage = (unit.get("usage") or {}).get("all_paid_responses") or {}
+        total["input_tokens"] += usage.get("input_tokens", 0)
+        total["output_tokens"] += usage.get("output_tokens", 0)
+        total["requests"] += (unit.get("requests") or {}).get("answered", 0)
+    total["usd"] = round(total["usd"], 6)
+    return total
 
 
 def _digest(items: list[Any]) -> str:

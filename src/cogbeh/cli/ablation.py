@@ -15,6 +15,7 @@ from cogbeh.cli.generate import PROVIDERS
 @click.command("ablation")
 @click.argument("spec")
 @click.option("--provider", type=click.Choice(PROVIDERS), default=None, help="Override the spec's provider.")
+@click.option("--model", default=None, metavar="NAME", help="Override the spec's model (LLM providers).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Ablation folder (default: outputs/<spec name>).")
 @click.option("--resume", is_flag=True, help="Continue a partial ablation in --out.")
@@ -25,7 +26,7 @@ from cogbeh.cli.generate import PROVIDERS
 @click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
               help="Problems (JSONL, Parquet or dataset folder with nums/target) never to use.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
-def ablation(spec: str, provider: str | None, out: Path | None, resume: bool, overwrite: bool, workers: int,
+def ablation(spec: str, provider: str | None, model: str | None, out: Path | None, resume: bool, overwrite: bool, workers: int,
              tokenizer: str | None, exclude: Path | None, quiet: bool) -> None:
     """Run every condition of SPEC (a YAML file, or a shipped name like 'paper') into one folder."""
     from cogbeh.ablation import AblationError, run_ablation
@@ -38,6 +39,8 @@ def ablation(spec: str, provider: str | None, out: Path | None, resume: bool, ov
     began = time.perf_counter()
     try:
         loaded = load_spec(spec)
+        if model is not None:
+            loaded = loaded.model_copy(update={"model": model})
         folder = out or Path("outputs") / loaded.name
         manifest = run_ablation(loaded, out=folder, provider=provider, resume=resume, overwrite=overwrite,
                                 workers=workers, tokenizer=tokenizer, exclude=str(exclude) if exclude else None,
