@@ -119,9 +119,10 @@ def test_folder_in_use_or_spec_changed_is_refused(spec: RunSpec, ablation: tuple
         run_ablation(spec, out=out, resume=True, overwrite=True)
 
 
-def test_llm_provider_stops_at_the_seam(spec: RunSpec, tmp_path: Path) -> None:
-    with pytest.raises(AblationError, match="not wired into ablations"):
-        run_ablation(spec, out=tmp_path, provider="anthropic")
+def test_llm_provider_without_a_model_stops_before_writing(spec: RunSpec, tmp_path: Path) -> None:
+    with pytest.raises(AblationError, match="needs a model"):
+        run_ablation(spec, out=tmp_path / "abl", provider="anthropic")
+    assert not (tmp_path / "abl").exists()
 
 
 def test_excluded_problems_are_never_used(tmp_path: Path) -> None:
