@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
-from cogbeh.classify import BehaviorClassifier, RuleClassifier
+from cogbeh.classify import BehaviorClassifier, BehaviorCounts, ClassifyError, RuleClassifier
 from cogbeh.classify.table import completion_text, condition_of, format_table, tabulate
 from cogbeh.cli.errors import fail
 
@@ -45,28 +45,66 @@ def _pair(path: Path, number: int, line: str) -> tuple[str, str]:
     return condition_of(row), text
 
 
-def choose_classifier() -> BehaviorClassifier:
-    """The classifier to count with. An LLM judge (`--judge PROVIDER:MODEL`, a later issue) plugs in here."""
-    return RuleClassifier()
+def choose_classifier(judge: str | None, *, cache: Path | None) -> BehaviorClassifier:
+    """The rule classifier, or the paper-style LLM judge for `--judge PROVIDER:MODEL`."""
+    if judge is None:
+        return RuleClassifier()
+    from cogbeh.llm import MissingKeyError
+    from cogbeh.llm.judge import make_judge
+
+    try:
+        return make_judge(judge, cache=cache)
+    except (MissingKeyError, ValueError) as err:
+        fail(str(err))
+
+
+class _Recorded:
+    """Pass-through to a classifier that keeps its results in order, so --compare asks the judge only once."""
+
+    def __init__(self, inner: BehaviorClassifier) -> None:
+        self.inner, self.name, self.results = inner, inner.name, []
+
+    def count(self, texts: Sequence[str]) -> list[BehaviorCounts | ClassifyError]:
+        found = self.inner.count(texts)
+        self.results.extend(found)
+        return found
 
 
 @click.command()
 @click.argument("path", metavar="FILE.jsonl", type=click.Path(path_type=Path))
-# The LLM judge's `--judge PROVIDER:MODEL` option goes here; `choose_classifier` turns it into a classifier.
+@click.option("--judge", default=None, metavar="PROVIDER:MODEL",
+              help="Count with the LLM judge (e.g. openai:gpt-4o-mini, as the paper) instead of the rules.")
+@click.option("--compare", is_flag=True, help="With --judge: also report judge/rule agreement per behavior.")
+@click.option("--judge-cache", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSONL cache of judge answers (a rerun pays nothing again).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON: overall and per-condition totals, means, shares."
 )
-def classify(path: Path, as_json: bool) -> None:
+def classify(path: Path, judge: str | None, compare: bool, judge_cache: Path | None, as_json: bool) -> None:
     """Count verification, backtracking, subgoal setting and backward chaining in each record's completion.
 
     Reads JSONL rows with `completion` (or `text`) and, optionally, `condition`; prints per-behavior totals
     and a condition x behavior table of mean counts and the share of records showing each behavior.
     """
-    classifier = choose_classifier()
-    table = tabulate(read_pairs(path), classifier=classifier)
+    if compare and judge is None:
+        fail("--compare needs --judge PROVIDER:MODEL to compare the rule classifier with")
+    pairs = list(read_pairs(path))
+    classifier = _Recorded(choose_classifier(judge, cache=judge_cache))
+    table = tabulate(pairs, classifier=classifier)
     if table.overall.records + table.overall.errors == 0:
         fail(f"{path} has no records; expected JSONL rows with a 'completion' field")
+    report = None
+    if compare:
+        from cogbeh.llm.judge import agreement
+
+        report = agreement(classifier.results, RuleClassifier().count([text for _, text in pairs]))
     if as_json:
-        click.echo(json.dumps({"classifier": classifier.name, **table.to_dict()}))
-    else:
-        click.echo(f"classifier: {classifier.name}\n{format_table(table)}")
+        extra = {"agreement_with_rules": report} if report is not None else {}
+        click.echo(json.dumps({"classifier": classifier.name, **table.to_dict(), **extra}))
+        return
+    click.echo(f"classifier: {classifier.name}\n{format_table(table)}")
+    if report is not None:
+        click.echo("\nagreement with the rule classifier (texts the judge could count):")
+        for behavior, row in report.items():
+            click.echo(f"  {behavior:<18} presence agrees {100 * row['presence_agreement']:.1f}%  "
+                       f"mean |diff| {row['mean_abs_diff']:.2f}  over {int(row['compared'])}")
