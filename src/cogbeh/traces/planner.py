@@ -138,9 +138,10 @@ class Shape:
 def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     """Run the search for `problem` and lay out the steps that `shape` asks to show."""
     target, s0 = problem.target, search.start(problem.nums)
-    solution = search.pick_solution(problem.nums, target, rng)
+    accept = (lambda e: _useful_subgoal(main_subgoal(e, target))) if shape.subgoal_setting else None
+    solution = search.pick_solution(problem.nums, target, rng, accept=accept)
     if solution is None:
-        raise NoTrace("no whole-number solution without a zero intermediate")
+        raise NoTrace("no whole-number solution without a zero intermediate (and with a useful subgoal)")
     goal = main_subgoal(solution, target)
     path_expr = _near_miss(solution, target, s0) if shape.incorrect else solution
     main = search.forward_steps(path_expr, s0)
@@ -168,6 +169,11 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
         steps.append(Check("check", value, target, True))
     steps.append(Conclude("conclude", path_expr.text, value, target, shape.incorrect))
     return Plan(tuple(steps), path_expr.text, value)
+
+
+def _useful_subgoal(goal: Subgoal | None) -> bool:
+    # "Aim for 16 first, since 16 * 1 = 16" names the target itself: no intermediate goal at all.
+    return goal is not None and goal.value != goal.goal and not (goal.op in "*/" and goal.partner == 1)
 
 
 def _builds_subgoal(main: list[search.Step], index: int, goal: Subgoal, path: Expr) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cogbeh.countdown.expr import Expr, combine, leaf
@@ -88,9 +89,13 @@ def solvable(state: State, target: int) -> bool:
     return is_solvable(values(state), target, rules=RULES)
 
 
-def pick_solution(nums: tuple[int, ...], target: int, rng: random.Random) -> Expr | None:
-    """A random canonical solution under integer rules with no zero along the way (None if there is none)."""
+def pick_solution(
+    nums: tuple[int, ...], target: int, rng: random.Random, *, accept: Callable[[Expr], bool] | None = None
+) -> Expr | None:
+    """A random canonical solution under integer rules with no zero along the way, and passing `accept`."""
     found = [e for e in solutions(nums, target, rules=RULES, limit=8) if not _has_zero(e)]
+    if accept is not None:
+        found = [e for e in found if accept(e)]
     return rng.choice(found) if found else None
 
 
