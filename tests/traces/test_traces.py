@@ -56,7 +56,9 @@ def test_every_arithmetic_statement_is_true_and_answer_is_as_labelled(condition:
         answer = extract_answer(trace.text)
         assert answer == trace.answer
         assert check(answer, problem.nums, problem.target) is (not incorrect)
-    assert produced >= 0.95 * len(PROBLEMS)
+    # Subgoal conditions skip problems whose every solution ends in "x 1" or "/ 1" (no real intermediate value
+    # to aim for): about 7% of them. Every other condition traces all but ~1%.
+    assert produced >= (0.9 if "subgoal_setting" in parse_condition(condition) else 0.97) * len(PROBLEMS)
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)

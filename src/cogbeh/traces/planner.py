@@ -159,7 +159,8 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     for index in range(len(main) + 1):
         state = main[index].before if index < len(main) else main[-1].after
         for _ in range(bases.count(index)):
-            steps += _dead_end_episode(state, target, shape, goal, rng, to_start=index == 0)
+            avoid = search.values(main[index].after) if index < len(main) else None
+            steps += _dead_end_episode(state, target, shape, goal, rng, to_start=index == 0, avoid=avoid)
         if index < len(main):
             steps.append(_move(main[index]))
             if shape.verification and shape.subgoal_setting and goal and _builds_subgoal(main, index, goal, path_expr):
@@ -173,7 +174,9 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
 
 def _useful_subgoal(goal: Subgoal | None) -> bool:
     # "Aim for 16 first, since 16 * 1 = 16" names the target itself: no intermediate goal at all.
-    return goal is not None and goal.value != goal.goal and not (goal.op in "*/" and goal.partner == 1)
+    if goal is None or goal.value in (1, goal.goal):
+        return False
+    return not (goal.op in "*/" and goal.partner == 1)
 
 
 def _builds_subgoal(main: list[search.Step], index: int, goal: Subgoal, path: Expr) -> bool:
@@ -182,8 +185,10 @@ def _builds_subgoal(main: list[search.Step], index: int, goal: Subgoal, path: Ex
 
 
 def _dead_end_episode(
-    state: search.State, target: int, shape: Shape, goal: Subgoal | None, rng: random.Random, *, to_start: bool
+    state: search.State, target: int, shape: Shape, goal: Subgoal | None, rng: random.Random, *, to_start: bool,
+    avoid: tuple[int, ...] | None = None,
 ) -> list[Step]:
+    """One abandoned branch from `state`; never the move the trace goes on to take from there (`avoid`)."""
     steps: list[Step] = []
     full = shape.verification or rng.random() < 0.5
     path, compare_to, is_target = None, target, True
@@ -191,12 +196,12 @@ def _dead_end_episode(
         aim = _subgoal_attempt(state, target, goal, rng, to_start=to_start)
         if aim is not None:
             sub, rest = aim
-            path = search.dead_end(rest, sub.value, rng, full_depth=full)
+            path = search.dead_end(rest, sub.value, rng, full_depth=full, avoid=avoid)
             compare_to, is_target = sub.value, False
             if path and sub is not goal:
                 steps.append(sub)  # a new, different subgoal: name it before pursuing it
     if not path:
-        path = search.dead_end(state, target, rng, full_depth=full)
+        path = search.dead_end(state, target, rng, full_depth=full, avoid=avoid)
         compare_to, is_target = target, True
     if not path:
         raise NoTrace("no dead end to explore from this state")
@@ -227,15 +232,17 @@ def _near_miss(solution: Expr, target: int, s0: search.State) -> Expr:
     if parts is not None and parts[0].op != "n":
         sub, op, partner, sub_first = parts
         pool = search.start(tuple(sub.numbers()))
-        near = sorted(search.reachable(sub.numbers(), rules=search.RULES), key=lambda v: (abs(v - sub.value), v))
-        for value in near:
+        options = []
+        for value in search.reachable(sub.numbers(), rules=search.RULES):
             built = search.build(pool, value) if value != sub.value else None
             if built is None:
                 continue
             a, b = (built, partner) if sub_first else (partner, built)
             step = search.apply_move((a, b), 0, 1, op)
             if step is not None and step.result.value != target:
-                return step.result
+                options.append(step.result)
+        if options:  # the attempt that lands nearest the target, as a search that ran out of budget would keep
+            return min(options, key=lambda e: (abs(e.value - target), e.text))
     value = search.closest_value(s0, target, avoid=target)
     built = search.build(s0, value) if value is not None else None
     if built is None:

@@ -166,10 +166,13 @@ def _after(state: State, move: Candidate) -> tuple[int, ...]:
     return (*(v for k, v in enumerate(values(state)) if k not in (i, j)), value)
 
 
-def dead_end(state: State, target: int, rng: random.Random, *, full_depth: bool) -> list[Step] | None:
+def dead_end(
+    state: State, target: int, rng: random.Random, *, full_depth: bool, avoid: tuple[int, ...] | None = None
+) -> list[Step] | None:
     """A branch the search really tries and leaves: a first move into a state that cannot reach `target`,
-    then plausible moves down it (to a single number when `full_depth`)."""
-    first_moves = candidate_moves(state)
+    then plausible moves down it (to a single number when `full_depth`). A first move leading to the state
+    `avoid` (the one the trace takes next) is not a branch to abandon."""
+    first_moves = [m for m in candidate_moves(state) if avoid is None or sorted(_after(state, m)) != sorted(avoid)]
     while first_moves:
         first = _pick(first_moves, target, rng)
         first_moves.remove(first)
