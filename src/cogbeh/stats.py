@@ -30,6 +30,10 @@ def distinct_ngram_ratio(texts: Sequence[str], n: int = 4) -> float:
     return len(seen) / total if total else 0.0
 
 
+#: Variety is measured over this many traces (the first ones), so figures compare across run sizes.
+NGRAM_SAMPLE = 1000
+
+
 def summarise(records: Sequence[Record]) -> dict[str, Any]:
     """Counts, correct rate, mean behavior counts and presence rates, length median/p95, 4-gram variety."""
     chars = [len(r.completion) for r in records]
@@ -45,5 +49,6 @@ def summarise(records: Sequence[Record]) -> dict[str, Any]:
             "median": float(statistics.median(tokens)) if tokens else 0.0,
             "p95": _percentile(tokens, 0.95),
         },
-        "distinct_4gram_ratio": distinct_ngram_ratio([r.completion for r in records]),
+        "distinct_4gram_ratio": distinct_ngram_ratio([r.completion for r in records[:NGRAM_SAMPLE]]),
+        "distinct_4gram_sample": min(len(records), NGRAM_SAMPLE),
     }

@@ -264,7 +264,7 @@ def format_summary(manifest: dict[str, Any], seconds: float) -> str:
     chars, tokens = stats["length_chars"], stats["length_tokens"]
     rows.append(("length", f"median {chars['median']:.0f} chars / {tokens['median']:.0f} words, "
                            f"p95 {chars['p95']:.0f} / {tokens['p95']:.0f}"))
-    rows.append(("distinct 4-grams", f"{stats['distinct_4gram_ratio']:.3f}"))
+    rows.append(("distinct 4-grams", f"{stats['distinct_4gram_ratio']:.3f} over the first {stats['distinct_4gram_sample']} traces"))
     rows.append(("time", f"{seconds:.2f} s"))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
