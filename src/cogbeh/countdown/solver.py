@@ -16,7 +16,7 @@ from cogbeh.countdown.expr import Expr, combine, leaf
 from cogbeh.countdown.rules import OPS, Rules, Value, allowed, apply, normalise, validate_rules
 
 #: Above this many pairs, integer-rule combinations are done in numpy (same results, ~20x faster).
-_NUMPY_PAIRS = 128
+_NUMPY_PAIRS = 512
 #: numpy path only while every product fits comfortably in int64.
 _NUMPY_MAX = 2**31
 
@@ -138,14 +138,12 @@ def exact_values(key: tuple[int, ...], rules: Rules) -> frozenset:
         lv, rv = exact_values(left, rules), exact_values(right, rules)
         if not (lv and rv):
             continue
-        if _numpy_ok(lv, rv, rules):  # large splits are gathered and deduplicated once, in numpy
+        if _numpy_ok(lv, rv, rules):  # large splits are computed in numpy, deduplicated by the set below
             arrays.append(_combine_numpy(left, right, rules))
         else:
             _combine_python(lv, rv, rules, out)
-    if arrays:
-        import numpy as np
-
-        out.update(np.unique(np.concatenate(arrays)).tolist())
+    for array in arrays:
+        out.update(array.tolist())
     if rules == "classic":
         out.discard(0)  # |a - b| = 0 is never a legal classic value
     return frozenset(out)
