@@ -50,7 +50,7 @@ def measure(condition: str, n: int, incorrect: bool, folder: Path) -> dict[str, 
         "chars_p95": stats["length_chars"]["p95"],
         "words_median": stats["length_tokens"]["median"],
         "words_p95": stats["length_tokens"]["p95"],
-        "distinct_4gram": round(stats["distinct_4gram_ratio"], 3),
+        "distinct_4gram": f"{stats['distinct_4gram_ratio']:.3f}",
         "seconds": round(seconds, 2),
     }
 
