@@ -17,6 +17,7 @@ from cogbeh.formats import Split, export, sha256_file, split_by_problem
 from cogbeh.records import Record
 from cogbeh.runfiles import RECORDS, valid_lines, write_atomic
 from cogbeh.spec import ConditionSpec, RunSpec
+from cogbeh.versions import versions
 
 MANIFEST, PROBLEMS, SPEC_COPY, GENERATED = "manifest.json", "problems.jsonl", "spec.json", "generated"
 #: Rounds of "generate a little more" before giving up on a shared problem set.
@@ -254,27 +255,13 @@ def _entry(condition: ConditionSpec, spec: RunSpec, records: list[Record], expor
     }
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from cogbeh.pipeline import _versions as pipeline_versions
-
-    found = pipeline_versions()
-    for name in ("datasets", "pyarrow", "huggingface_hub", "tokenizers"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "missing"
-    return found
-
-
 def _manifest(spec: RunSpec, provider: str, out: Path, problems: list[Problem], chosen: list[int],
               assignment: dict[str, Split], entries: dict[str, dict[str, Any]], exclude_path: str | None,
               excluded: list[Problem], seconds: float) -> dict[str, Any]:
     test = sorted(pid for pid, split in assignment.items() if split == "test")
     return {
         "tool": "cogbeh-gen ablation",
-        "versions": _versions(),
+        "versions": versions("datasets", "pyarrow", "huggingface_hub", "tokenizers"),
         "spec": spec.model_dump(mode="json"),
         "seed": spec.seed,
         "provider": provider,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import platform
 import random
 import time
 from collections import Counter
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cogbeh import __version__
 from cogbeh.behaviors import BEHAVIORS, condition_name
 from cogbeh.countdown import Problem, iter_problems
 from cogbeh.records import Record
@@ -22,6 +20,7 @@ from cogbeh.stats import summarise
 from cogbeh.templating import directory_hash, render, templates_hash
 from cogbeh.traces import NoTrace, Shape, synthesize
 from cogbeh.validate import assess
+from cogbeh.versions import versions
 
 QUERY_TEMPLATE = "prompts/query.jinja"
 #: Default backtracks per trace when backtracking is requested and no count is given.
@@ -244,18 +243,6 @@ def _progress_bar(total: int, done: int, *, enabled: bool) -> Any:
     return tqdm(total=total, initial=done, disable=not enabled, unit="rec", desc="generating", leave=False)
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version(), "cogbeh-gen": __version__}
-    for name in ("jinja2", "pydantic", "sympy", "numpy", "click"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "missing"
-    return found
-
-
 def _manifest(
     config: JobConfig, records: list[Record], attempted: int, reasons: Counter[str], seconds: float
 ) -> dict[str, Any]:
@@ -264,7 +251,7 @@ def _manifest(
     digest = hashlib.sha256((config.out / RECORDS).read_bytes()).hexdigest()
     return {
         "tool": "cogbeh-gen",
-        "versions": _versions(),
+        "versions": versions(),
         "arguments": {
             "behavior": config.condition,
             "n": config.n,

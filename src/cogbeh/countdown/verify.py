@@ -98,19 +98,29 @@ def _uses_numbers(literals: list[int], nums: Sequence[int], rules: Rules) -> boo
     return used == available
 
 
+def _tokens_of(expr: object) -> list[str | int] | None:
+    """Tokens of a string in the accepted character set and size, else None."""
+    if not isinstance(expr, str) or len(expr) > MAX_EXPR_CHARS:
+        return None
+    text = expr.strip()
+    if not text or not _VALID_CHARS.fullmatch(text):
+        return None
+    try:
+        return _tokens(text)
+    except _Invalid:
+        return None
+
+
 def check(expr: object, nums: Sequence[int], target: int, *, rules: Rules = "standard") -> bool:
     """Whether `expr` is a valid expression over `nums` (per `rules`) whose exact value is `target`."""
     rules = validate_rules(rules)
-    if not isinstance(expr, str) or len(expr) > MAX_EXPR_CHARS:
+    tokens = _tokens_of(expr)
+    if tokens is None:
         return False
-    text = expr.strip()
-    if not text or not _VALID_CHARS.fullmatch(text):
+    literals = [t for t in tokens if isinstance(t, int)]
+    if not _uses_numbers(literals, nums, rules) or not all(allowed(n, rules) for n in literals):
         return False
     try:
-        tokens = _tokens(text)
-        literals = [t for t in tokens if isinstance(t, int)]
-        if not _uses_numbers(literals, nums, rules) or not all(allowed(n, rules) for n in literals):
-            return False
         value = _evaluate(_to_postfix(tokens), rules)
     except (_Invalid, IndexError):
         return False
@@ -119,13 +129,11 @@ def check(expr: object, nums: Sequence[int], target: int, *, rules: Rules = "sta
 
 def evaluate(expr: object) -> Fraction | None:
     """Exact value of an arithmetic expression in the accepted syntax (any numbers), or None if invalid."""
-    if not isinstance(expr, str) or len(expr) > MAX_EXPR_CHARS:
-        return None
-    text = expr.strip()
-    if not text or not _VALID_CHARS.fullmatch(text):
+    tokens = _tokens_of(expr)
+    if tokens is None:
         return None
     try:
-        return Fraction(_evaluate(_to_postfix(_tokens(text)), "standard"))
+        return Fraction(_evaluate(_to_postfix(tokens), "standard"))
     except (_Invalid, IndexError):
         return None
 

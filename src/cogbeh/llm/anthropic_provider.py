@@ -7,7 +7,7 @@ from typing import Any
 
 import anthropic
 
-from cogbeh.llm.base import BatchResult, BatchState, classify_status, rate_info, retry_after_seconds
+from cogbeh.llm.base import BatchResult, BatchState, rate_info, sdk_error
 from cogbeh.llm.types import Completion, ProviderError, RateInfo, Request, Usage, scrub
 
 _RATE_HEADERS = {
@@ -72,21 +72,7 @@ class AnthropicProvider:
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
 
     def _error(self, err: Exception) -> ProviderError:
-        message = scrub(str(err), self._secrets)[:300]
-        if isinstance(err, anthropic.APITimeoutError):
-            return ProviderError("timeout", "request timed out")
-        if isinstance(err, anthropic.APIConnectionError):
-            return ProviderError("connection", f"connection failed: {message}")
-        if isinstance(err, anthropic.APIStatusError):
-            headers = err.response.headers
-            return ProviderError(
-                classify_status(err.status_code),  # type: ignore[arg-type]
-                f"HTTP {err.status_code}: {message}",
-                status=err.status_code,
-                retry_after=retry_after_seconds(headers),
-                rate=rate_info(headers, _RATE_HEADERS),
-            )
-        return ProviderError("malformed", f"{type(err).__name__}: {message}")
+        return sdk_error(err, anthropic, secrets=self._secrets, rate_headers=_RATE_HEADERS)
 
     async def complete(self, request: Request) -> tuple[Completion, RateInfo]:
         """One Messages call; raises ProviderError."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from cogbeh.llm.types import Completion, ProviderError, RateInfo, Request
+from cogbeh.llm.types import Completion, ProviderError, RateInfo, Request, scrub
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,26 @@ def rate_info(headers: Mapping[str, str], names: Mapping[str, str]) -> RateInfo:
         remaining_tokens=header_int(headers, names["remaining_tokens"]),
         reset_seconds=max(known) if known else None,
     )
+
+
+def sdk_error(err: Exception, sdk: Any, *, secrets: Sequence[str], rate_headers: Mapping[str, str]) -> ProviderError:
+    """Map an exception of either official SDK (passed in as `sdk`, the imported module) to a ProviderError.
+
+    Both SDKs name their errors alike (APITimeoutError, APIConnectionError, APIStatusError); the message is
+    scrubbed of secrets and cut short before it can reach a log.
+    """
+    message = scrub(str(err), secrets)[:300]
+    if isinstance(err, sdk.APITimeoutError):
+        return ProviderError("timeout", "request timed out")
+    if isinstance(err, sdk.APIConnectionError):
+        return ProviderError("connection", f"connection failed: {message}")
+    if isinstance(err, sdk.APIStatusError):
+        headers = err.response.headers
+        return ProviderError(
+            classify_status(err.status_code),  # type: ignore[arg-type]
+            f"HTTP {err.status_code}: {message}",
+            status=err.status_code,
+            retry_after=retry_after_seconds(headers),
+            rate=rate_info(headers, rate_headers),
+        )
+    return ProviderError("malformed", f"{type(err).__name__}: {message}")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import platform
 from dataclasses import asdict
 from typing import Any
 
-from cogbeh import __version__
 from cogbeh.llm.prompts import QUERY_TEMPLATE
 from cogbeh.llm.session import Session
 from cogbeh.llm.types import Usage
@@ -15,18 +13,7 @@ from cogbeh.records import Record
 from cogbeh.runfiles import MANIFEST, RECORDS, valid_lines, write_manifest
 from cogbeh.stats import summarise
 from cogbeh.templating import templates_hash
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version(), "cogbeh-gen": __version__}
-    for name in ("anthropic", "openai", "jinja2", "pydantic"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "missing"
-    return found
+from cogbeh.versions import versions
 
 
 def cache_usage(session: Session) -> tuple[Usage, int]:
@@ -47,7 +34,7 @@ def build_manifest(session: Session, *, status: str, seconds: float, batches: li
     usage_all, responses = cache_usage(session)
     return {
         "tool": "cogbeh-gen",
-        "versions": _versions(),
+        "versions": versions("anthropic", "openai"),
         "arguments": job.public(),
         "status": status,
         "error": error or None,  # already scrubbed of secrets
