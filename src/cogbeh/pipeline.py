@@ -167,7 +167,8 @@ def _init_worker(config: JobConfig) -> None:
 
 
 def _produce_in_worker(task: tuple[int, Problem]) -> Outcome:
-    assert _WORKER_CONFIG is not None  # set by the pool initializer; not input validation
+    if _WORKER_CONFIG is None:  # the pool initializer sets it; reaching here without it is a programming error
+        raise RuntimeError("worker started without its JobConfig")
     return produce(_WORKER_CONFIG, *task)
 
 
