@@ -148,6 +148,8 @@ BACKTRACK_STRONG: list[Cue] = [
     ),
     ("good luck dice nothing", r"(?<=no )(?:good|luck|dice)\b|nothing works\b"),
     ("start starting started", r"start(?:ing|ed)? (?:over|again|afresh|anew|from scratch)\b"),
+    ("restart restarts restarting restarted", r"restart(?:s|ing|ed)?\b"),
+    ("drop dropping", r"drop(?:ping)? (?:this|that|the) (?:attempt|idea|path|approach|line|branch)\b"),
     (
         "back",
         after("go", "goes", "going", "went", "come", "coming", "head", "heading", "get", "getting")
@@ -162,7 +164,7 @@ BACKTRACK_STRONG: list[Cue] = [
     ),
     ("second never nevermind", r"(?<=on )second thought\b|never ?mind\b"),
     ("rethink reconsider", after("let me", "let's", "i should", "we should") + r"(?:rethink|reconsider)\b"),
-    ("wrong give", r"wrong (?:approach|path|direction|track|way)\b|give up on (?:that|this)\b"),
+    ("wrong give", r"wrong (?:approach|path|direction|track|way|turn)\b|give up on (?:that|this)\b"),
     (
         "fails failed",
         after("that", "this", "it", "which", "approach", "path", "branch", "attempt") + r"fail(?:s|ed)\b",
