@@ -54,11 +54,12 @@ def main_job_options(command: F) -> F:
                      help="Problems held out for the test split of --format outputs: a count or a fraction."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary."),
     ]
-    for option in reversed(options):
-        command = option(command)
     from cogbeh.cli.llm_job import llm_job_options  # the LLM providers' options (their logic loads lazily)
 
-    return llm_job_options(command)
+    command = llm_job_options(command)  # applied first, so --help lists them after the main options
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def parse_count(text: str | None) -> int:
