@@ -6,9 +6,11 @@ import json
 import multiprocessing
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ QUERY_TEMPLATE = "prompts/query.jinja"
 #: Default backtracks per trace when backtracking is requested and no count is given.
 DEFAULT_BACKTRACKS = (1, 3)
 #: Worker processes take candidates in chunks of this many indices.
-CHUNK = 64
+CHUNK = 32
 
 
 class GenerationError(RuntimeError):
@@ -146,8 +148,6 @@ def _trace_templates_hash(root: str | None) -> str:
 
 
 def _candidates(config: JobConfig, start: int) -> Iterator[tuple[int, Problem]]:
-    from itertools import islice
-
     budget = config.attempt_budget()
     if config.problems is not None:
         stream: Iterator[Problem] = iter(config.problems[:budget])
@@ -180,8 +180,30 @@ def _outcomes(config: JobConfig, start: int) -> Iterator[Outcome]:
             yield produce(config, index, problem)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(config.workers, initializer=_init_worker, initargs=(config,)) as pool:
-        yield from pool.imap(_produce_in_worker, tasks, chunksize=CHUNK)
+    pool = context.Pool(config.workers, initializer=_init_worker, initargs=(config,))
+    # Candidates go to the pool in small batches, two batches ahead of the one being consumed, so workers never
+    # wait on the parent. Never handing over the whole budget matters: Pool.imap would queue every task, and
+    # terminating a pool whose feeder thread is blocked on a full pipe can hang. On stop, the batches in flight
+    # finish and the pool closes and joins: a clean shutdown, at the cost of at most two batches of unused work.
+    size = config.workers * CHUNK * 2
+    pending = deque(batch for batch in (_submit(pool, tasks, size), _submit(pool, tasks, size)) if batch)
+    try:
+        while pending:
+            results = pending.popleft().get()
+            following = _submit(pool, tasks, size)
+            if following is not None:
+                pending.append(following)
+            yield from results
+    finally:
+        for batch in pending:
+            batch.wait()
+        pool.close()
+        pool.join()
+
+
+def _submit(pool: Any, tasks: Iterator[tuple[int, Problem]], size: int) -> Any:
+    batch = list(islice(tasks, size))
+    return pool.map_async(_produce_in_worker, batch, chunksize=CHUNK) if batch else None
 
 
 @dataclass(frozen=True)
@@ -207,8 +229,9 @@ def run(config: JobConfig, *, progress: bool = False) -> RunResult:
     reasons: Counter[str] = Counter(json.loads(line)["reason"].split(":", 1)[0] for line in rejected)
     accepted, attempted = len(kept), start
     bar = _progress_bar(config.n, accepted, enabled=progress)
-    with append_handle(records_path) as out_records, append_handle(rejected_path) as out_rejected:
-        for outcome in _outcomes(config, start) if accepted < config.n else iter(()):
+    outcomes = _outcomes(config, start)  # a generator: nothing starts (no pool) until it is iterated
+    with append_handle(records_path) as out_records, append_handle(rejected_path) as out_rejected, closing(outcomes):
+        for outcome in outcomes if accepted < config.n else ():
             attempted = outcome.index + 1
             if outcome.record_line is not None:
                 out_records.write(outcome.record_line + "\n")

@@ -55,8 +55,11 @@ def test_backtrack_count_is_controllable(tmp_path: Path) -> None:
 
 
 def test_same_config_gives_identical_bytes_for_any_worker_count(tmp_path: Path) -> None:
-    run(config(tmp_path / "a", n=150))
-    run(config(tmp_path / "b", n=150, workers=2))
+    run(config(tmp_path / "a", n=700))
+    # n=700 stops in the middle of the workers' second batch: the pool must shut down cleanly, not hang.
+    command = [sys.executable, "-m", "cogbeh.cli.main", "-b", "all", "-n", "700", "--workers", "2",
+               "--out", str(tmp_path / "b"), "-q"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
     assert (tmp_path / "a" / "records.jsonl").read_bytes() == (tmp_path / "b" / "records.jsonl").read_bytes()
 
 
