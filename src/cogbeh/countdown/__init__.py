@@ -1,5 +1,6 @@
 """Exact Countdown core: problems, presets, solver, safe verifier and reward. Pure; no I/O but `io`."""
 
+from cogbeh.countdown.enumerate import solutions, solve
 from cogbeh.countdown.io import (
     load_problems,
     problem_from_row,
@@ -9,7 +10,7 @@ from cogbeh.countdown.io import (
 )
 from cogbeh.countdown.problem import PRESETS, Preset, Problem, iter_problems, resolve_preset, sample_problems
 from cogbeh.countdown.rules import RULES, Rules
-from cogbeh.countdown.solver import is_solvable, reachable, solve
+from cogbeh.countdown.solver import is_solvable, reachable
 from cogbeh.countdown.verify import check, countdown_reward, evaluate, extract_answer, score
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "reachable",
     "resolve_preset",
     "sample_problems",
+    "solutions",
     "save_problems",
     "score",
     "solve",

@@ -6,8 +6,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cogbeh.countdown.enumerate import solutions
 from cogbeh.countdown.expr import Expr, combine, leaf
-from cogbeh.countdown.solver import is_solvable, reachable, solutions
+from cogbeh.countdown.solver import is_solvable, reachable
 
 __all__ = ["is_solvable", "reachable"]
 
