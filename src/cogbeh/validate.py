@@ -65,13 +65,18 @@ def assess(
     count: Counter,
     behavior_filter: bool = True,
     expect_correct: bool | None = True,
+    arithmetic_check: bool = True,
 ) -> Assessment:
-    """Check one completion. `expect_correct`: True (must check), False (must not), None (either)."""
+    """Check one completion. `expect_correct`: True (must check), False (must not), None (either).
+
+    `arithmetic_check=False` keeps traces with false statements (an LLM's slips), as the paper kept them.
+    """
     answer = extract_answer(completion)
     correct = answer is not None and check(answer, problem.nums, problem.target)
     think = think_block(completion)
     counts = count(think if think is not None else completion)
-    reason = _first_failure(completion, think, answer, correct, counts, behaviors, behavior_filter, expect_correct)
+    reason = _first_failure(completion, think, answer, correct, counts, behaviors, behavior_filter, expect_correct,
+                            arithmetic_check)
     return Assessment(answer, correct, counts, reason)
 
 
@@ -84,12 +89,13 @@ def _first_failure(
     behaviors: frozenset[str],
     behavior_filter: bool,
     expect_correct: bool | None,
+    arithmetic_check: bool,
 ) -> str | None:
     if think is None or answer is None:
         return "format: needs <think>...</think> then <answer>...</answer>"
     if len(completion) > MAX_TRACE_CHARS:
         return f"too_long: over {MAX_TRACE_CHARS} characters"
-    wrong = false_statements(think)
+    wrong = false_statements(think) if arithmetic_check else []
     if wrong:
         return f"arithmetic: {wrong[0]}"
     if expect_correct is True and not correct:

@@ -189,3 +189,14 @@ def test_fixed_problem_list_like_ablations_and_extending_it(server_factory, tmp_
     assert all(r.problem_id == problems[r.index].id for r in records)
     with pytest.raises(ValueError, match="problems"):
         run_llm(replace(job, problems=problems[1:], max_attempts=11))
+
+
+def test_false_arithmetic_is_rejected_unless_the_filters_are_off(server_factory, tmp_path):
+    slip = "<think>5 + 5 = 11, and 11 is close enough.</think>\n<answer>1 + 2</answer>"
+    server = server_factory(answer=lambda system, user: slip)
+    with pytest.raises(RunStopped) as stopped:
+        run_llm(make_job(server, tmp_path / "strict", n=2, max_attempts=3))
+    assert stopped.value.manifest["counts"]["rejected_by_reason"] == {"arithmetic": 3}
+    # --no-behavior-filter keeps every well-formed trace, as the paper did, slips included.
+    run_llm(make_job(server, tmp_path / "paper", n=2, behavior_filter=False))
+    assert len(list(read_records(tmp_path / "paper" / "records.jsonl"))) == 2

@@ -153,8 +153,10 @@ class Session:
         text = result.text.strip()
         if result.stop_reason in ("max_tokens", "length"):
             return self._reject(index, problem, f"truncated: stopped at max_tokens {self.job.max_tokens}", text)
+        # --no-behavior-filter matches the paper exactly: it kept every well-formed trace, slips included.
         verdict = assess(problem, text, self.job.behaviors, count=self._counter(),
-                         behavior_filter=self.job.behavior_filter, expect_correct=self.job.expect_correct)
+                         behavior_filter=self.job.behavior_filter, expect_correct=self.job.expect_correct,
+                         arithmetic_check=self.job.behavior_filter)
         if verdict.reason is not None:
             return self._reject(index, problem, verdict.reason, text)
         return Outcome(index, self._record(index, problem, text, verdict, result.usage), None)
