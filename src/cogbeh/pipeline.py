@@ -45,6 +45,7 @@ class JobConfig:
     seed: int = 0
     preset: str = "paper"
     backtracks: tuple[int, int] | None = None
+    backward_steps: tuple[int, int] | None = None  # exact backward-chain length per trace (else 1-3, as deep as fits)
     incorrect: bool = False
     workers: int = 1
     resume: bool = False
@@ -87,7 +88,8 @@ def shape_for(config: JobConfig, rng: random.Random) -> Shape:
         subgoal_setting=has("subgoal_setting"),
         backward_chaining=has("backward_chaining"),
         backtracks=backtracks,
-        backward_depth=rng.randint(1, 3),
+        backward_depth=rng.randint(*(config.backward_steps or (1, 3))),
+        backward_exact=config.backward_steps is not None,
         incorrect=config.incorrect,
     )
 
@@ -282,6 +284,7 @@ def _manifest(
             "seed": config.seed,
             "preset": config.preset if config.problems is None else "explicit",
             "backtracks": list(config.backtracks) if config.backtracks else None,
+            "backward_steps": list(config.backward_steps) if config.backward_steps else None,
             "incorrect": config.incorrect,
             "workers": config.workers,
             "behavior_filter": config.behavior_filter,

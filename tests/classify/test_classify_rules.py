@@ -89,6 +89,7 @@ CASES: list[tuple[str, str, dict[str, int]]] = [
     ("verify-off-by", "9 * 3 = 27. Compared to the target of 24 that is off by 3.", {V: 1}),
     # --- backtracking ---------------------------------------------------------------------------------------
     ("back-brief-going-back", "25 * 3 = 75. Hmm, that doesn't work. Going back to the start…", {B: 1}),
+    ("backward-which-needs", "Then 17 could come from 28 - 11 = 17, which needs 28 from 14 and 2.", {W: 1}),
     ("back-restart", "20 - 4 = 16, 20 + 16 = 36. I'll drop this attempt and restart with 20, 4 and 20.", {B: 1}),
     ("back-wrong-turn", "7 * 4 = 28. Wrong turn; returning to 4 and 7.", {B: 1}),
     ("back-two-restarts", "5 + 6 = 11. Let me restart. 5 * 6 = 30. Wrong turn, back to 5 and 6.", {B: 2}),

@@ -64,6 +64,8 @@ BAD_INPUT = [
     (["-b", "all", "-n", "5", "--frobnicate"], "frobnicate"),
     (["-b", "all", "-n", "5", "--resume", "--overwrite"], "--resume"),
     (["-b", "all", "-n", "5", "--model", "claude-x"], "--provider"),
+    (["-b", "backtracking", "-n", "5", "--backward-steps", "2"], "--backward-steps"),
+    (["-b", "backward_chaining", "-n", "5", "--backward-steps", "3"], "--backward-steps"),
     (["-b", "all", "-n", "5", "--batch"], "--provider"),
     (["-b", "all", "-n", "5", "--provider", "openai"], "--model"),
     (["-b", "all", "-n", "5", "--provider", "openai", "--model", "m", "--backtracks", "2"], "--backtracks"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from cogbeh.behaviors import BEHAVIORS, PAPER_CONDITIONS, parse_condition
-from cogbeh.countdown import check, sample_problems
-from cogbeh.pipeline import GenerationError, JobConfig, run
+from cogbeh.countdown import Problem, check, sample_problems
+from cogbeh.pipeline import GenerationError, JobConfig, run, shape_for
 from cogbeh.records import read_records
 from cogbeh.validate import false_statements, think_block
 
@@ -52,6 +53,20 @@ def test_backtrack_count_is_controllable(tmp_path: Path) -> None:
     run(config(tmp_path / "run", "backtracking", n=20, backtracks=(3, 3)))
     counts = [r.behavior_counts["backtracking"] for r in read_records(tmp_path / "run" / "records.jsonl")]
     assert counts == [3] * 20
+
+
+def test_backward_chain_length_is_controllable(tmp_path: Path) -> None:
+    from cogbeh.traces.planner import plan
+
+    result = run(config(tmp_path / "run", "backward_chaining", n=30, backward_steps=(2, 2)))
+    wanted = config(tmp_path / "x", "backward_chaining", backward_steps=(2, 2))
+    for record in result.records:
+        # Replaying the record's own random stream: the planner laid out exactly two backward steps.
+        rng = random.Random(f"0:backward_chaining:0:{record.index}")
+        laid_out = plan(Problem(tuple(record.nums), record.target), shape_for(wanted, rng), rng)
+        assert sum(step.kind == "backward" for step in laid_out.steps) == 2
+    counts = [r.behavior_counts["backward_chaining"] for r in result.records]
+    assert sum(c == 2 for c in counts) >= 0.9 * len(counts)
 
 
 def test_same_config_gives_identical_bytes_for_any_worker_count(tmp_path: Path) -> None:

@@ -347,6 +347,8 @@ BACKWARD_NEED: list[Cue] = [
         rf"should (?:make|give|produce|equal|come to|sum to|add up to) {NUM}",
     ),  # "should be 21" corrects
     ("require requires", rf"requires? {NUM} (?:from|out of|using|with)\b"),
+    # "..., which needs 28 from 14 and 2": a need stated about the expression just written.
+    ("needs", after("which", "that", "this") + rf"needs {NUM} (?:from|out of|using|with)\b"),
 ]
 #: A need stated on the way from a named goal ("to get 24 with a 2 left, I need 12", "we would need 19
 #: from the rest"): any value, even one equal to the target.

@@ -28,6 +28,8 @@ def main_job_options(command: F) -> F:
                      help="Problem distribution."),
         click.option("--backtracks", default=None, metavar="K|LO-HI",
                      help="Dead ends per trace (needs backtracking); default 1-3, sampled per trace."),
+        click.option("--backward-steps", default=None, metavar="K|LO-HI",
+                     help="Backward-chaining steps per trace (needs backward_chaining); default: 1-3, as deep as fits."),
         click.option("--incorrect", is_flag=True, help="Same structure, but every trace ends on a wrong answer."),
         click.option("--provider", type=click.Choice(PROVIDERS), default="symbolic", show_default=True,
                      help="Where traces come from: the offline symbolic engine or an LLM API."),
@@ -75,16 +77,16 @@ def parse_count(text: str | None) -> int:
     return value
 
 
-def parse_range(text: str | None) -> tuple[int, int] | None:
+def parse_range(text: str | None, *, flag: str = "--backtracks") -> tuple[int, int] | None:
     """'3' -> (3, 3); '1-4' -> (1, 4)."""
     if text is None:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", text)
     if not match:
-        fail(f"--backtracks takes a count like 3 or a range like 1-4, got {text!r}")
+        fail(f"{flag} takes a count like 3 or a range like 1-4, got {text!r}")
     low, high = int(match.group(1)), int(match.group(2) or match.group(1))
     if low > high:
-        fail(f"--backtracks range {text!r} is empty; write LOW-HIGH with LOW <= HIGH")
+        fail(f"{flag} range {text!r} is empty; write LOW-HIGH with LOW <= HIGH")
     return low, high
 
 
@@ -107,6 +109,18 @@ def run_main_job(**options: Any) -> None:
         fail(f"--backtracks needs backtracking in --behavior (got {condition_name(behaviors)!r})")
     if backtracks == (0, 0) or (backtracks and backtracks[0] == 0):
         fail("--backtracks must be at least 1 when backtracking is requested; drop backtracking for 0")
+    backward = parse_range(options["backward_steps"], flag="--backward-steps")
+    if backward is not None and ("backward_chaining" not in behaviors or backward[0] == 0):
+        fail("--backward-steps needs backward_chaining in --behavior and a count of at least 1")
+    if backward is not None:
+        from cogbeh.countdown import PRESETS
+
+        # Each backward step peels one number off the part still to be made, down to a pair.
+        deepest = max(PRESETS[options["preset"]].sizes) - 2
+        if backward[0] > deepest:
+            fail(f"--backward-steps {backward[0]} needs problems of {backward[0] + 2}+ numbers; preset "
+                 f"{options['preset']!r} chains back at most {deepest} step(s) (try --preset classic)")
+    options["backward_range"] = backward
     if options["resume"] and options["overwrite"]:
         fail("--resume and --overwrite contradict each other; pick one")
     _check_control_and_formats(options)
@@ -143,8 +157,8 @@ def _check_provider_options(options: dict[str, Any], backtracks: tuple[int, int]
         flag = flag.replace("cache-file", "cache")
         fail(f"{flag} is for LLM providers; add --provider anthropic or --provider openai")
     if options["provider"] != "symbolic":
-        if backtracks is not None:
-            fail("--backtracks sets the symbolic engine's dead ends; LLM traces choose their own")
+        if backtracks is not None or options["backward_steps"] is not None:
+            fail("--backtracks and --backward-steps shape the symbolic engine's traces; LLM traces choose their own")
         if options["workers"] != 1:
             fail("--workers is for the symbolic engine; use --concurrency with LLM providers")
 
@@ -200,7 +214,8 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
     incorrect = options["incorrect"] or options["control"] == "incorrect_only"
     config = JobConfig(
         behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
-        backtracks=backtracks, incorrect=incorrect, workers=options["workers"],
+        backtracks=backtracks, backward_steps=options["backward_range"], incorrect=incorrect,
+        workers=options["workers"],
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
         behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"], exclude=exclude,
     )

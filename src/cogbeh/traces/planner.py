@@ -132,6 +132,7 @@ class Shape:
     backward_chaining: bool
     backtracks: int = 0
     backward_depth: int = 1
+    backward_exact: bool = False  # the chain must be exactly backward_depth steps long (else: up to it)
     incorrect: bool = False
 
 
@@ -148,8 +149,8 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     steps: list[Step] = [Intro("intro", problem.nums, target)]
     if shape.backward_chaining:
         chain = backward_chain(solution, target, shape.backward_depth)
-        if not chain:
-            raise NoTrace("the solution has no part to chain backward to")
+        if not chain or (shape.backward_exact and len(chain) < shape.backward_depth):
+            raise NoTrace(f"the solution cannot chain back {shape.backward_depth} step(s)")
         steps += chain
     if shape.subgoal_setting:
         if goal is None:
