@@ -80,11 +80,6 @@ def candidate_moves(state: State) -> list[Candidate]:
     return found
 
 
-def legal_moves(state: State) -> list[Step]:
-    """Every non-trivial move from `state`, built."""
-    return [step for i, j, op, _ in candidate_moves(state) if (step := apply_move(state, i, j, op))]
-
-
 def solvable(state: State, target: int) -> bool:
     """Whether the state can still reach `target` using all its values."""
     return is_solvable(values(state), target, rules=RULES)
