@@ -17,7 +17,16 @@ from typing import Any
 from cogbeh.behaviors import BEHAVIORS, condition_name
 from cogbeh.countdown import Problem, iter_problems
 from cogbeh.records import Record
-from cogbeh.runfiles import MANIFEST, RECORDS, REJECTED, append_handle, prepare, valid_lines, write_manifest
+from cogbeh.runfiles import (
+    MANIFEST,
+    RECORDS,
+    REJECTED,
+    append_handle,
+    prepare,
+    valid_lines,
+    write_atomic,
+    write_manifest,
+)
 from cogbeh.stats import summarise
 from cogbeh.templating import directory_hash, render, templates_hash
 from cogbeh.traces import NoTrace, Shape, synthesize
@@ -257,8 +266,6 @@ def run(config: JobConfig, *, progress: bool = False) -> RunResult:
 
 
 def _rewrite(path: Path, lines: list[str]) -> None:
-    from cogbeh.runfiles import write_atomic
-
     if path.exists() or lines:
         write_atomic(path, "".join(line + "\n" for line in lines))
 

@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from cogbeh import __version__
 
 #: What every manifest records; callers add the packages their own step used.
-CORE = ("jinja2", "pydantic", "sympy", "numpy", "click")
+CORE = ("jinja2", "pydantic", "numpy", "click")
 
 
 def versions(*extra: str) -> dict[str, str]:

@@ -143,19 +143,22 @@ def run_main_job(**options: Any) -> None:
     click.echo(str(folder / "records.jsonl"))
 
 
-#: Options that only the LLM providers use; the symbolic engine refuses them rather than ignore them.
-_LLM_ONLY = ("model", "base_url", "rpm", "tpm", "max_cost", "temperature", "require_correct", "use_batch",
-             "no_wait", "dry_run", "prices", "cache_file", "concurrency", "request_timeout", "retries",
-             "max_tokens", "poll_interval")
+def _llm_only_given(ctx: click.Context) -> list[str]:
+    """Flags of the LLM providers' options that the user typed (the symbolic engine refuses, not ignores, them)."""
+    from cogbeh.cli.llm_job import llm_job_options
+
+    names = {param.name for param in llm_job_options(lambda: None).__click_params__}  # type: ignore[attr-defined]
+    return [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names and ctx.get_parameter_source(param.name) == click.core.ParameterSource.COMMANDLINE
+    ]
 
 
 def _check_provider_options(options: dict[str, Any], backtracks: tuple[int, int] | None) -> None:
-    ctx = click.get_current_context()
-    given = [name for name in _LLM_ONLY if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+    given = _llm_only_given(click.get_current_context())
     if options["provider"] == "symbolic" and given:
-        flag = "--" + given[0].replace("_", "-").replace("use-batch", "batch").replace("request-timeout", "timeout")
-        flag = flag.replace("cache-file", "cache")
-        fail(f"{flag} is for LLM providers; add --provider anthropic or --provider openai")
+        fail(f"{given[0]} is for LLM providers; add --provider anthropic or --provider openai")
     if options["provider"] != "symbolic":
         if backtracks is not None or options["backward_steps"] is not None:
             fail("--backtracks and --backward-steps shape the symbolic engine's traces; LLM traces choose their own")

@@ -10,9 +10,8 @@ the original tree avoided: the printed form is valid under the same rules as any
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
-from cogbeh.countdown.rules import Op, Value, normalise
+from cogbeh.countdown.rules import Op, Value, apply
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,6 @@ def _parts(expr: Expr, kind: str) -> tuple[tuple[Expr, ...], tuple[Expr, ...]]:
     return (expr.plus, expr.minus) if expr.op == kind else ((expr,), ())
 
 
-def _value(op: Op, a: Value, b: Value) -> Value:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    return normalise(Fraction(a) / Fraction(b))
-
-
 def combine(op: Op, a: Expr, b: Expr) -> Expr:
     """`a op b` in canonical form (the caller guarantees the operation is legal under its rules)."""
     kind = "+" if op in "+-" else "*"
@@ -65,7 +54,7 @@ def combine(op: Op, a: Expr, b: Expr) -> Expr:
     else:
         plus, minus = [*a_plus, *b_minus], [*a_minus, *b_plus]
     plus_t, minus_t = _order(plus), _order(minus)
-    return Expr(kind, plus_t, minus_t, _value(op, a.value, b.value), _print(kind, plus_t, minus_t))
+    return Expr(kind, plus_t, minus_t, apply(op, a.value, b.value, "standard"), _print(kind, plus_t, minus_t))
 
 
 def _print(kind: str, plus: tuple[Expr, ...], minus: tuple[Expr, ...]) -> str:

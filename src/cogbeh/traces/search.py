@@ -10,8 +10,6 @@ from cogbeh.countdown.enumerate import solutions
 from cogbeh.countdown.expr import Expr, combine, leaf
 from cogbeh.countdown.solver import is_solvable, reachable
 
-__all__ = ["is_solvable", "reachable"]
-
 RULES = "integer"  # traces only show non-negative whole-number steps, as the paper's own solver does
 
 State = tuple[Expr, ...]
