@@ -107,11 +107,18 @@ def produce(config: JobConfig, index: int, problem: Problem) -> Outcome:
     """Trace, validate and serialise candidate `index`: a pure function of (config, index, problem)."""
     from cogbeh.classify import count_behaviors  # the classifier is the judge of presence and absence
 
+    from cogbeh.audit import audit_plan  # the guard: every sentence replayed over the true table
+
     rng = random.Random(f"{config.seed}:{config.condition}:{int(config.incorrect)}:{index}")
+    shape = shape_for(config, rng)
     try:
-        trace = synthesize(problem, shape_for(config, rng), rng, template_root=config.template_dir)
+        trace = synthesize(problem, shape, rng, template_root=config.template_dir)
     except NoTrace as err:
         return _rejection(index, problem, f"no_trace: {err}", None)
+    findings = audit_plan(trace.steps, trace.text, problem.nums, problem.target, incorrect=config.incorrect,
+                          min_backtracks=shape.backtracks)
+    if findings:
+        return _rejection(index, problem, f"audit: {findings[0]}", trace.text)
     verdict = assess(
         problem,
         trace.text,

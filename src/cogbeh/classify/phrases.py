@@ -18,7 +18,8 @@ OPS = r"[-+*/×÷−x]"
 
 def after(*words: str) -> str:
     """A look-behind: the anchor follows one of `words` and a space."""
-    return "(?:" + "|".join(f"(?<={w} )" for w in words) + ")"
+    # A word boundary before each word: "get back" must not fire inside "target back".
+    return "(?:" + "|".join(f"(?<={chr(92) + 'b' if w[:1].isalnum() else ''}{w} )" for w in words) + ")"
 
 
 # --- verification: an explicit comparison of a result with the goal -----------------------------------------

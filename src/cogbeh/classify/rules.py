@@ -169,7 +169,11 @@ def _target(text: _Text) -> str | None:
                 return _value(match)
             position = text.text.find(word, position + 1)
     start = len(text.text) - len(text.text.lstrip())
-    match = _TARGET_OPENING.search(text.text, start, start + OPENING)
+    # Only the restated problem: its first line. Further on, "the rest would have to make 4" is a backward
+    # step, not the problem's target.
+    line_end = text.text.find("\n", start)
+    end = min(start + OPENING, line_end if line_end >= 0 else len(text.text))
+    match = _TARGET_OPENING.search(text.text, start, end)
     return _value(match) if match else None
 
 

@@ -1,15 +1,24 @@
-"""From a problem and a behavior set to typed steps: where the search backtracks, which subgoals it names,
-how far it chains backward, what it checks. Wording is chosen later, by templates."""
+"""From a problem and a behavior set to typed steps: which plans the trace announces, where the search branches
+and backtracks, what it checks. Wording is chosen later, by templates.
+
+Every step is generated from the exact state of the search, so the narration is true by construction: plans
+are announced with the numbers they use and then pursued (dead ends branch inside the live plan's numbers), a
+plan that fails is dropped in so many words, a branch is abandoned only when its goal is out of reach from it,
+and no first move is tried twice from the same table.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from cogbeh.countdown import Problem, is_solvable, reachable
-from cogbeh.countdown.expr import Expr
-from cogbeh.traces import search
-from cogbeh.traces.steps import Backtrack, BackwardStep, Check, Conclude, Intro, Move, Step, Subgoal
+from cogbeh.countdown import Problem
+from cogbeh.countdown.expr import Expr, combine
+from cogbeh.traces import layout, search
+from cogbeh.traces.steps import Backtrack, BackwardStep, Check, Conclude, Intro, Move, Settle, Step, Subgoal
+
+#: Share of dead ends spent on a plan that is named, tried and dropped (where the condition names plans).
+FAILED_PLAN_SHARE = 0.35
 
 
 class NoTrace(Exception):
@@ -23,102 +32,6 @@ class Plan:
     steps: tuple[Step, ...]
     answer: str
     answer_value: int
-
-
-def _move(step: search.Step) -> Move:
-    remaining = search.values(step.after)
-    return Move("move", int(step.left.value), step.op, int(step.right.value), int(step.result.value), remaining)  # type: ignore[arg-type]
-
-
-def _inverse(goal: int, op: str, partner: int, needed: int, needed_first: bool) -> str:
-    if op == "+":
-        return f"{goal} - {partner} = {needed}"
-    if op == "*":
-        return f"{goal} / {partner} = {needed}"
-    if op == "-":
-        return f"{goal} + {partner} = {needed}" if needed_first else f"{partner} - {goal} = {needed}"
-    return f"{goal} * {partner} = {needed}" if needed_first else f"{partner} / {goal} = {needed}"
-
-
-def _relation(goal: int, op: str, needed: int, partner: int, needed_first: bool) -> str:
-    a, b = (needed, partner) if needed_first else (partner, needed)
-    return f"{a} {op} {b} = {goal}"
-
-
-def _decompose(expr: Expr) -> tuple[Expr, str, Expr, bool] | None:
-    """Split off the last operation as (composite part, op, other part, composite part comes first)."""
-    if expr.op == "n":
-        return None
-    left, op, right = search.split_last(expr)
-    if left.op != "n" or right.op == "n":
-        return left, op, right, True
-    return right, op, left, False
-
-
-def backward_chain(solution: Expr, target: int, depth: int) -> list[BackwardStep]:
-    """Up to `depth` steps from the target down the solution: what the remaining numbers must make."""
-    steps: list[BackwardStep] = []
-    expr, goal = solution, target
-    while len(steps) < depth:
-        parts = _decompose(expr)
-        if parts is None or parts[0].op == "n":
-            break
-        needed, op, partner, needed_first = parts
-        n_val, p_val = int(needed.value), int(partner.value)
-        steps.append(
-            BackwardStep(
-                "backward", goal, op, p_val, tuple(partner.numbers()), n_val, tuple(needed.numbers()),  # type: ignore[arg-type]
-                _relation(goal, op, n_val, p_val, needed_first), _inverse(goal, op, p_val, n_val, needed_first),
-            )
-        )
-        expr, goal = needed, n_val
-    return steps
-
-
-def main_subgoal(solution: Expr, target: int) -> Subgoal | None:
-    """The intermediate value the solution builds before its last operation."""
-    parts = _decompose(solution)
-    if parts is None or parts[0].op == "n":
-        return None
-    sub, op, partner, sub_first = parts
-    s_val, p_val = int(sub.value), int(partner.value)
-    relation = _RELATIONS[(op, sub_first)]
-    equation = _relation(target, op, s_val, p_val, sub_first)
-    return Subgoal("subgoal", s_val, target, op, p_val, relation, equation, tuple(sub.numbers()))  # type: ignore[arg-type]
-
-
-#: How a subgoal s relates to the goal T, by the last operation and whether s comes first in it.
-_RELATIONS = {
-    ("*", True): "factor",  # s * p = T
-    ("*", False): "factor",
-    ("/", True): "multiple",  # s / p = T
-    ("/", False): "quotient",  # p / s = T
-    ("+", True): "below",  # s + p = T
-    ("+", False): "below",
-    ("-", True): "above",  # s - p = T
-    ("-", False): "difference",  # p - s = T
-}
-
-
-def failed_subgoal(state: search.State, target: int, avoid: int, rng: random.Random) -> tuple[Subgoal, search.State] | None:
-    """A factor of the target whose cofactor is on the table but which the other numbers cannot make."""
-    held = search.values(state)
-    options = []
-    # Trial division: targets have at most a few digits (sympy's divisors cost a 0.6 s import per process).
-    for factor in (d for d in range(2, target) if target % d == 0):
-        cofactor = target // factor
-        if factor == avoid or cofactor not in held or factor in held:
-            continue
-        k = held.index(cofactor)
-        rest = tuple(e for i, e in enumerate(state) if i != k)
-        if len(rest) >= 2 and not is_solvable(search.values(rest), factor, rules=search.RULES):
-            options.append((factor, cofactor, rest))
-    if not options:
-        return None
-    factor, cofactor, rest = rng.choice(options)
-    equation = f"{factor} * {cofactor} = {target}"
-    goal = Subgoal("subgoal", factor, target, "*", cofactor, "factor", equation, search.values(rest))
-    return goal, rest
 
 
 @dataclass(frozen=True)
@@ -135,116 +48,313 @@ class Shape:
     incorrect: bool = False
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The plans a trace announces (a subgoal, a backward chain finished forward at the end, or both) and the
+    kind of plan a dead end may name, try and drop."""
+
+    subgoal: Subgoal | None
+    chain: tuple[BackwardStep, ...]
+    failed_kind: str | None
+    min_failed: int = 0  # dropped plans needed for the behavior to show at all (no main plan fits)
+
+
+class _Trace:
+    """The table as the narration sees it, and the steps laid out so far."""
+
+    def __init__(self, problem: Problem, shape: Shape, rng: random.Random) -> None:
+        self.problem, self.shape, self.rng = problem, shape, rng
+        self.table: search.State = search.start(problem.nums)
+        self.steps: list[Step] = [Intro("intro", problem.nums, problem.target)]
+        self.played: set[tuple[tuple[int, ...], tuple[int, str, int]]] = set()  # (table, move) pairs shown
+
+    def fresh_in(self, scope: search.State) -> search.Fresh:
+        """A test for moves inside `scope` (items of the table): not yet played from the same whole table."""
+        outside = tuple(int(e.value) for e in self.table if not any(e is s for s in scope))
+
+        def fresh(state: search.State, key: tuple[int, str, int]) -> bool:
+            return (tuple(sorted((*outside, *search.values(state)))), key) not in self.played
+
+        return fresh
+
+    def items(self, numbers: tuple[int, ...], *, leaves_only: bool = True) -> search.State:
+        """Table items holding `numbers` (each item once), leaves first."""
+        chosen: list[Expr] = []
+        for number in numbers:
+            item = next(e for e in self.table if e.value == number and not any(e is c for c in chosen)
+                        and (e.op == "n" or not leaves_only))
+            chosen.append(item)
+        return tuple(chosen)
+
+    def play(self, step: search.Step) -> Expr:
+        """Narrate one move on the whole table; `step` refers to items of the table by identity."""
+        i = next(k for k, e in enumerate(self.table) if e is step.left)
+        j = next(k for k, e in enumerate(self.table) if e is step.right and k != i)
+        self.played.add((tuple(sorted(search.values(self.table))), search.step_key(step)))
+        self.table = (*(e for k, e in enumerate(self.table) if k not in (i, j)), step.result)
+        first = not any(isinstance(s, Move) for s in self.steps)
+        left, right, result = int(step.left.value), int(step.right.value), int(step.result.value)
+        self.steps.append(Move("move", left, step.op, right, result, search.values(self.table), first))  # type: ignore[arg-type]
+        return step.result
+
+    def check(self, value: int, goal: int) -> None:
+        """A verification step, where the condition shows verification."""
+        if self.shape.verification:
+            self.steps.append(Check("check", value, goal, goal == self.problem.target))
+
+    def back_to(self, table: search.State, *, dropped: int | None = None) -> None:
+        """Return to an earlier table (setting a plan's value aside if `dropped`)."""
+        self.table = table
+        at_start = table == search.start(self.problem.nums)
+        step = Backtrack("backtrack", search.values(table), at_start, dropped, self.shape.verification)
+        self.steps.append(step)
+
+    def branch(self, scope: search.State, goal: int, *, full: bool, any_first: bool = False,
+               first_uses: Expr | None = None) -> list[search.Step]:
+        """Play one branch inside `scope` that cannot make `goal`; the caller decides what follows it."""
+        full = full or self.shape.verification
+        path = search.dead_end(scope, goal, self.rng, full_depth=full, fresh=self.fresh_in(scope),
+                               first_uses=first_uses, any_first=any_first)
+        if path is None:
+            raise NoTrace(f"no untried dead end toward {goal} from {search.values(scope)}")
+        for step in path:
+            self.play(step)
+        if len(path[-1].after) == 1:
+            self.check(int(path[-1].result.value), goal)
+        return path
+
+
 def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     """Run the search for `problem` and lay out the steps that `shape` asks to show."""
-    target, s0 = problem.target, search.start(problem.nums)
-    accept = (lambda e: _useful_subgoal(main_subgoal(e, target))) if shape.subgoal_setting else None
-    solution = search.pick_solution(problem.nums, target, rng, accept=accept)
-    if solution is None:
-        raise NoTrace("no whole-number solution without a zero intermediate (and with a useful subgoal)")
-    goal = main_subgoal(solution, target)
-    path_expr = _near_miss(solution, target, s0) if shape.incorrect else solution
-    main = search.forward_steps(path_expr, s0)
-    steps: list[Step] = [Intro("intro", problem.nums, target)]
+    chosen = _choose_layout(problem, shape, rng)
+    kind = chosen.failed_kind if shape.backtracking else None
+    if chosen.min_failed > (shape.backtracks if kind else 0):
+        raise NoTrace("no plan of the requested kind fits; showing one needs a dead end to drop it in")
+    share = sum(rng.random() < FAILED_PLAN_SHARE for _ in range(shape.backtracks)) if kind else 0
+    state = rng.getstate()
+    error = NoTrace("no layout")
+    # Where dead ends are scarce (few numbers in a plan's pool), more of them become dropped plans.
+    for failed in range(max(share, chosen.min_failed), (shape.backtracks if kind else 0) + 1):
+        rng.setstate(state)
+        try:
+            return _lay_out(_Trace(problem, shape, rng), chosen, failed)
+        except NoTrace as err:
+            error = err
+    raise error
+
+
+def _lay_out(trace: _Trace, chosen: _Layout, failed: int) -> Plan:
+    problem, shape = trace.problem, trace.shape
+    used = {chosen.subgoal.value} if chosen.subgoal else {s.needed for s in chosen.chain}
+    for _ in range(failed):
+        used.add(_failed_plan(trace, chosen.failed_kind, used))  # type: ignore[arg-type]
+    if chosen.subgoal is not None:
+        trace.steps.append(chosen.subgoal)
+    trace.steps += chosen.chain
+    dead_ends = shape.backtracks - failed
+    if shape.incorrect:
+        final = _search_incorrect(trace, chosen, dead_ends)
+    else:
+        final = _search_correct(trace, chosen, dead_ends)
+    value = int(final.value)
+    trace.check(value, problem.target)
+    trace.steps.append(Conclude("conclude", final.text, value, problem.target, shape.incorrect, shape.verification))
+    return Plan(tuple(trace.steps), final.text, value)
+
+
+def _choose_layout(problem: Problem, shape: Shape, rng: random.Random) -> _Layout:
+    nums, target = problem.nums, problem.target
     if shape.backward_chaining:
-        chain = backward_chain(solution, target, shape.backward_depth)
-        if not chain or (shape.backward_exact and len(chain) < shape.backward_depth):
-            raise NoTrace(f"the solution cannot chain back {shape.backward_depth} step(s)")
-        steps += chain
+        chain = _pick_chain(nums, target, shape, rng, subgoal=shape.subgoal_setting)
+        if chain is not None and shape.subgoal_setting:  # the chain ends on a value named for its property
+            last = chain[-1]
+            goal = Subgoal("subgoal", last.needed, target, layout.property_of(last.needed, target), last.pool)  # type: ignore[arg-type]
+            return _Layout(goal, chain, "subgoal")
+        if chain is None and shape.subgoal_setting:  # a plain chain; the subgoal is named, tried and dropped
+            chain = _pick_chain(nums, target, shape, rng, subgoal=False)
+            if chain is not None:
+                return _Layout(None, chain, "subgoal", min_failed=1)
+        if chain is None:
+            raise NoTrace(f"no backward chain of {shape.backward_depth} step(s) over given numbers")
+        return _Layout(None, chain, "backward")
     if shape.subgoal_setting:
-        if goal is None:
-            raise NoTrace("the solution has no intermediate value to aim for")
-        steps.append(goal)
-    bases = sorted(0 if rng.random() < 0.5 else rng.randrange(len(main)) for _ in range(shape.backtracks))
-    for index in range(len(main) + 1):
-        state = main[index].before if index < len(main) else main[-1].after
-        for _ in range(bases.count(index)):
-            avoid = search.values(main[index].after) if index < len(main) else None
-            steps += _dead_end_episode(state, target, shape, goal, rng, to_start=index == 0, avoid=avoid)
-        if index < len(main):
-            steps.append(_move(main[index]))
-            if shape.verification and shape.subgoal_setting and goal and _builds_subgoal(main, index, goal, path_expr):
-                steps.append(Check("check", int(main[index].result.value), goal.value, False))
-    value = int(path_expr.value)
-    if shape.verification:
-        steps.append(Check("check", value, target, True))
-    steps.append(Conclude("conclude", path_expr.text, value, target, shape.incorrect))
-    return Plan(tuple(steps), path_expr.text, value)
+        options = [o for o in layout.subgoal_options(nums, target)
+                   if shape.incorrect or layout.continues(o.rest, o.subgoal.value, target)]
+        if not options:  # no value with a property the numbers can build and use: name one, try it, drop it
+            return _Layout(None, (), "subgoal", min_failed=1)
+        return _Layout(rng.choice(options).subgoal, (), "subgoal")
+    return _Layout(None, (), None)
 
 
-def _useful_subgoal(goal: Subgoal | None) -> bool:
-    # "Aim for 16 first, since 16 * 1 = 16" names the target itself: no intermediate goal at all.
-    if goal is None or goal.value in (1, goal.goal):
-        return False
-    return not (goal.op in "*/" and goal.partner == 1)
+def _pick_chain(nums: tuple[int, ...], target: int, shape: Shape, rng: random.Random, *,
+                subgoal: bool) -> tuple[BackwardStep, ...] | None:
+    deepest = min(shape.backward_depth, len(nums) - 2)
+    depths = [shape.backward_depth] if shape.backward_exact else range(deepest, 0, -1)
+    for depth in depths:
+        options = _chains(nums, target, depth, subgoal=subgoal, reachable=not shape.incorrect)
+        if options:
+            return rng.choice(options)
+    return None
 
 
-def _builds_subgoal(main: list[search.Step], index: int, goal: Subgoal, path: Expr) -> bool:
-    # The move that finishes the subgoal's part is the one whose result uses exactly the subgoal's numbers.
-    return sorted(main[index].result.numbers()) == sorted(goal.pool) and index < len(main) - 1
+def _chains(nums: tuple[int, ...], target: int, depth: int, *, subgoal: bool,
+            reachable: bool) -> list[tuple[BackwardStep, ...]]:
+    """Backward chains whose last pool can (or, for incorrect mode, preferably cannot) make its value; with
+    `subgoal`, that value must also be a factor, multiple or near value of the target."""
+    chains = [c for c in layout.backward_chains(nums, target, depth)
+              if not subgoal or layout.property_of(c[-1].needed, target) is not None]
+    sound = [c for c in chains if layout.makes(c[-1].pool, c[-1].needed)]
+    if reachable:
+        return sound
+    # Incorrect mode: the search must be able to settle, i.e. finish the chain from some value the pool makes.
+    # A plan worth trying names a value its pool could plausibly make: no more than the pool's largest value.
+    settles = [c for c in chains if (made := layout.reachable_values(c[-1].pool)) and c[-1].needed <= made[-1]
+               and any(_chain_value(c, v) not in (None, target) for v in made)]
+    return [c for c in settles if c not in sound] or [c for c in settles if c in sound]
 
 
-def _dead_end_episode(
-    state: search.State, target: int, shape: Shape, goal: Subgoal | None, rng: random.Random, *, to_start: bool,
-    avoid: tuple[int, ...] | None = None,
-) -> list[Step]:
-    """One abandoned branch from `state`; never the move the trace goes on to take from there (`avoid`)."""
-    steps: list[Step] = []
-    full = shape.verification or rng.random() < 0.5
-    path, compare_to, is_target = None, target, True
-    if shape.subgoal_setting and goal is not None and rng.random() < 0.6:
-        aim = _subgoal_attempt(state, target, goal, rng, to_start=to_start)
-        if aim is not None:
-            sub, rest = aim
-            path = search.dead_end(rest, sub.value, rng, full_depth=full, avoid=avoid)
-            compare_to, is_target = sub.value, False
-            if path and sub is not goal:
-                steps.append(sub)  # a new, different subgoal: name it before pursuing it
-    if not path:
-        path = search.dead_end(state, target, rng, full_depth=full, avoid=avoid)
-        compare_to, is_target = target, True
-    if not path:
-        raise NoTrace("no dead end to explore from this state")
-    steps += [_move(step) for step in path]
-    if shape.verification:
-        steps.append(Check("check", int(path[-1].result.value), compare_to, is_target))
-    steps.append(Backtrack("backtrack", search.values(state), to_start, search.values(path[0].after), compare_to))
-    return steps
+def _failed_plan(trace: _Trace, kind: str, used: set[int]) -> int:
+    """Name a plan whose value its numbers cannot make, try it, and drop it; returns the value."""
+    nums, target = trace.problem.nums, trace.problem.target
+    announce: Subgoal | BackwardStep
+    if kind == "subgoal":
+        options = [o.subgoal for o in layout.subgoal_options(nums, target, reachable_only=False)]
+        options = [o for o in options if o.value not in used]
+    else:
+        options = [c[0] for c in layout.backward_chains(nums, target, 1)
+                   if c[0].needed not in used and not layout.makes(c[0].pool, c[0].needed)]
+    if not options:
+        raise NoTrace(f"no {kind} plan that fails to name")
+    announce = trace.rng.choice(options)
+    value = announce.value if isinstance(announce, Subgoal) else announce.needed
+    start = trace.table
+    trace.steps.append(announce)
+    trace.branch(trace.items(announce.pool), value, full=trace.rng.random() < 0.5, any_first=True)
+    trace.back_to(start, dropped=value)
+    return value
 
 
-def _subgoal_attempt(
-    state: search.State, target: int, goal: Subgoal, rng: random.Random, *, to_start: bool
-) -> tuple[Subgoal, search.State] | None:
-    """Either a different factor of the target that cannot be made, or a failed try at the main subgoal."""
-    other = failed_subgoal(state, target, goal.value, rng)
-    if other is not None and (rng.random() < 0.5 or not to_start):
-        return other
-    if not to_start:
-        return None
-    # At the start the main subgoal's numbers are all still on the table: a try at it that goes wrong.
-    pool = search.start(goal.pool)
-    return goal, pool
+def _spread(count: int, phases: int, rng: random.Random) -> list[int]:
+    counts = [0] * phases
+    for _ in range(count):
+        counts[rng.randrange(phases)] += 1
+    return counts
 
 
-def _near_miss(solution: Expr, target: int, s0: search.State) -> Expr:
-    """A wrong expression with the solution's shape: its main part made as close as the numbers allow."""
-    parts = _decompose(solution)
-    if parts is not None and parts[0].op != "n":
-        sub, op, partner, sub_first = parts
-        pool = search.start(tuple(sub.numbers()))
-        options = []
-        for value in reachable(sub.numbers(), rules=search.RULES):
-            built = search.build(pool, value) if value != sub.value else None
-            if built is None:
-                continue
-            a, b = (built, partner) if sub_first else (partner, built)
-            step = search.apply_move((a, b), 0, 1, op)
-            if step is not None and step.result.value != target:
-                options.append(step.result)
-        if options:  # the attempt that lands nearest the target, as a search that ran out of budget would keep
-            return min(options, key=lambda e: (abs(e.value - target), e.text))
-    value = search.closest_value(s0, target, avoid=target)
-    built = search.build(s0, value) if value is not None else None
-    if built is None:
-        raise NoTrace("no wrong expression to settle for")
-    return built
+def _search_correct(trace: _Trace, chosen: _Layout, dead_ends: int) -> Expr:
+    target = trace.problem.target
+    if chosen.chain:  # one phase inside the chain's pool, then the chain finished forward
+        last = chosen.chain[-1]
+        reached = _phase(trace, trace.items(last.pool), last.needed, dead_ends)
+        return _finish_chain(trace, chosen.chain, reached)
+    if chosen.subgoal is not None:  # build the subgoal, then go on from it to the target
+        first, second = _spread(dead_ends, 2, trace.rng)
+        reached = _phase(trace, trace.items(chosen.subgoal.pool), chosen.subgoal.value, first)
+        rest = tuple(e for e in trace.table if e is not reached)
+        return _phase(trace, (*rest, reached), target, second, first_uses=reached)
+    return _phase(trace, trace.table, target, dead_ends)
+
+
+def _phase(trace: _Trace, scope: search.State, goal: int, dead_ends: int, *, first_uses: Expr | None = None) -> Expr:
+    """Make `goal` from `scope`, with `dead_ends` abandoned branches at states along the way."""
+    rng = trace.rng
+    path = search.path_to(scope, goal, rng, first_uses=first_uses, fresh=trace.fresh_in(scope))
+    if path is None:
+        raise NoTrace(f"no fresh path to {goal} from {search.values(scope)}")
+    positions = [0 if rng.random() < 0.5 else rng.randrange(len(path)) for _ in range(dead_ends)]
+    for k, step in enumerate(path):
+        for _ in range(positions.count(k)):
+            base = trace.table
+            trace.branch(step.before, goal, full=rng.random() < 0.5, first_uses=first_uses if k == 0 else None)
+            trace.back_to(base)
+        trace.play(step)
+    reached = path[-1].result
+    if goal != trace.problem.target:
+        trace.check(int(reached.value), goal)
+    return reached
+
+
+def _finish_chain(trace: _Trace, chain: tuple[BackwardStep, ...], reached: Expr) -> Expr:
+    """Carry out the backward chain's planned last moves, innermost first."""
+    for link in reversed(chain):
+        if int(reached.value) != link.needed:  # incorrect mode: this level's plan is given up in so many words
+            trace.steps.append(Settle("settle", link.needed, int(reached.value)))
+        partner = trace.items((link.partner,))[0]
+        left, right = (partner, reached) if link.partner_first else (reached, partner)
+        if layout.legal(int(left.value), link.op, int(right.value)) is None:
+            raise NoTrace(f"{left.value} {link.op} {right.value} is not a move a trace shows")
+        before = trace.table
+        result = combine(link.op, left, right)
+        after = (*(e for e in before if e is not left and e is not right), result)
+        reached = trace.play(search.Step(left, link.op, right, result, before, after))
+        if link is not chain[0]:
+            trace.check(int(reached.value), link.goal)
+    return reached
+
+
+def _search_incorrect(trace: _Trace, chosen: _Layout, dead_ends: int) -> Expr:
+    """Every branch fails; the search stops after `dead_ends` + 1 attempts on the best one it reached."""
+    target = trace.problem.target
+    if chosen.chain:
+        last = chosen.chain[-1]
+        scope, goal = trace.items(last.pool), last.needed
+        complete = lambda value: _chain_value(chosen.chain, value)  # noqa: E731
+        first_uses = None
+    else:
+        if chosen.subgoal is not None:
+            reached = _phase(trace, trace.items(chosen.subgoal.pool), chosen.subgoal.value, 0)
+            scope, first_uses = (*(e for e in trace.table if e is not reached), reached), reached
+        else:
+            scope, first_uses = trace.table, None
+        goal, complete = target, lambda value: value  # noqa: E731
+    branches = _attempts(trace, scope, goal, dead_ends + 1, complete, first_uses)
+    start = trace.table
+    for path in branches[:-1]:
+        for step in path:
+            trace.play(step)
+        trace.check(int(path[-1].result.value), goal)
+        trace.back_to(start)
+    for step in branches[-1]:
+        trace.play(step)
+    reached = branches[-1][-1].result
+    trace.check(int(reached.value), goal)
+    return _finish_chain(trace, chosen.chain, reached) if chosen.chain else reached
+
+
+def _attempts(trace: _Trace, scope: search.State, goal: int, count: int, complete, first_uses: Expr | None
+              ) -> list[list[search.Step]]:  # type: ignore[no-untyped-def]
+    """`count` distinct full-depth failing branches, the one whose completion lands nearest the target last."""
+    target, found = trace.problem.target, []
+    shown = trace.fresh_in(scope)
+    chosen: set[tuple[tuple[int, ...], tuple[int, str, int]]] = set()  # attempts are played later, in order
+
+    def fresh(state: search.State, key: tuple[int, str, int]) -> bool:
+        return shown(state, key) and (tuple(sorted(search.values(state))), key) not in chosen
+
+    for _ in range(count * 3):
+        path = search.dead_end(scope, goal, trace.rng, full_depth=True, fresh=fresh, first_uses=first_uses,
+                               any_first=not layout.makes(search.values(scope), goal))
+        if path is None:
+            break
+        chosen.update((tuple(sorted(search.values(step.before))), search.step_key(step)) for step in path)
+        value = complete(int(path[-1].result.value))
+        if value is not None and value != target:
+            found.append((abs(value - target), len(found), path))
+        if len(found) == count:
+            break
+    if len(found) < count:
+        raise NoTrace(f"fewer than {count} failing attempts toward {goal}")
+    best = min(found)
+    ordered = [entry for entry in found if entry is not best] + [best]
+    return [path for _, _, path in ordered]
+
+
+def _chain_value(chain: tuple[BackwardStep, ...], value: int) -> int | None:
+    """What finishing the chain's planned moves from `value` gives, or None if a move is not shown."""
+    for link in reversed(chain):
+        left, right = (link.partner, value) if link.partner_first else (value, link.partner)
+        result = layout.legal(left, link.op, right)
+        if result is None:
+            return None
+        value = result
+    return value

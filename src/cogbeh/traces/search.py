@@ -1,4 +1,4 @@
-"""The search the traces narrate: states of partial expressions, moves, solutions and genuine dead ends."""
+"""The search the traces narrate: states of partial expressions, moves, paths to a goal and genuine dead ends."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 from cogbeh.countdown.enumerate import solutions
 from cogbeh.countdown.expr import Expr, combine, leaf
-from cogbeh.countdown.solver import is_solvable, reachable
-
-RULES = "integer"  # traces only show non-negative whole-number steps, as the paper's own solver does
+from cogbeh.traces.layout import RULES, legal, makes
 
 State = tuple[Expr, ...]
 
@@ -37,21 +35,10 @@ def values(state: State) -> tuple[int, ...]:
     return tuple(int(e.value) for e in state)
 
 
-def _legal(x: int, op: str, y: int) -> int | None:
-    # Integer rules, minus the moves nobody writes: zero or negative differences, x * 1, x / 1.
-    if op == "+":
-        return x + y
-    if op == "-":
-        return x - y if x > y else None
-    if op == "*":
-        return x * y if x != 1 and y != 1 else None
-    return x // y if y > 1 and x % y == 0 else None
-
-
 def apply_move(state: State, i: int, j: int, op: str) -> Step | None:
-    """Combine items i and j (in that order) with `op` under integer rules, or None if illegal or trivial."""
+    """Combine items i and j (in that order) with `op`, or None if illegal or trivial."""
     a, b = state[i], state[j]
-    if _legal(int(a.value), op, int(b.value)) is None:
+    if legal(int(a.value), op, int(b.value)) is None:  # type: ignore[arg-type]
         return None
     result = combine(op, a, b)  # type: ignore[arg-type]
     rest = tuple(e for k, e in enumerate(state) if k not in (i, j))
@@ -72,30 +59,62 @@ def candidate_moves(state: State) -> list[Candidate]:
             for op in ("+", "-", "*", "/"):
                 if op in "+*" and (x, i) < (y, j):
                     continue
-                value = _legal(x, op, y)
+                value = legal(x, op, y)  # type: ignore[arg-type]
                 if value is not None:
                     found.append((i, j, op, value))
     return found
 
 
-def solvable(state: State, target: int) -> bool:
-    """Whether the state can still reach `target` using all its values."""
-    return is_solvable(values(state), target, rules=RULES)
+def after_values(state: State, move: Candidate) -> tuple[int, ...]:
+    """The values of the state a candidate move leads to."""
+    i, j, _, value = move
+    return (*(v for k, v in enumerate(values(state)) if k not in (i, j)), value)
 
 
-def pick_solution(
-    nums: tuple[int, ...], target: int, rng: random.Random, *, accept: Callable[[Expr], bool] | None = None
-) -> Expr | None:
-    """A random canonical solution under integer rules with no zero along the way, and passing `accept`."""
-    found = [e for e in solutions(nums, target, rules=RULES, limit=8) if not _has_zero(e)]
-    if accept is not None:
-        found = [e for e in found if accept(e)]
-    return rng.choice(found) if found else None
+def reaches(state_values: tuple[int, ...], goal: int) -> bool:
+    """Whether the values can still make `goal`, all of them used."""
+    return state_values == (goal,) if len(state_values) == 1 else makes(state_values, goal)
 
 
 def _has_zero(expr: Expr) -> bool:
-    # Solutions that pass through 0 (like "14 + 15 * (3 - 3)") are valid but read as tricks, not reasoning.
+    # Paths through 0 (like "14 + 15 * (3 - 3)") are valid but read as tricks, not reasoning.
     return expr.value == 0 or any(_has_zero(part) for part in (*expr.plus, *expr.minus))
+
+
+#: Whether a move from a state has not been played before (from the same whole table).
+Fresh = Callable[[State, tuple[int, str, int]], bool]
+
+
+def _always(state: State, key: tuple[int, str, int]) -> bool:
+    return True
+
+
+def path_to(
+    state: State, goal: int, rng: random.Random, *, first_uses: Expr | None = None, fresh: Fresh = _always,
+) -> list[Step] | None:
+    """Moves that make `goal` from all of `state` (the first one using `first_uses`, if given), none of them
+    played before from the same table (a reader must never see one move tried twice from one table)."""
+    if first_uses is not None:
+        options = [m for m in candidate_moves(state)
+                   if first_uses in (state[m[0]], state[m[1]]) and fresh(state, move_key(state, m))]
+        rng.shuffle(options)
+        for move in options:
+            if reaches(after_values(state, move), goal):
+                first = apply_move(state, *move[:3])
+                rest = path_to(first.after, goal, rng, fresh=fresh) if len(first.after) > 1 else []  # type: ignore[union-attr]
+                if rest is not None:
+                    return [first, *rest]  # type: ignore[list-item]
+        return None
+    found = [e for e in solutions(values(state), goal, rules=RULES, limit=8) if not _has_zero(e)]
+    paths = [forward_steps(e, state) for e in found]
+    paths = [p for p in paths if p and all(fresh(step.before, step_key(step)) for step in p)]
+    return rng.choice(paths) if paths else None
+
+
+def step_key(step: Step) -> tuple[int, str, int]:
+    """A played move by value, commutative ones normalised (see move_key)."""
+    x, y = int(step.left.value), int(step.right.value)
+    return (max(x, y), step.op, min(x, y)) if step.op in "+*" else (x, step.op, y)
 
 
 def split_last(expr: Expr) -> tuple[Expr, str, Expr]:
@@ -151,48 +170,45 @@ def _weight(value: int, goal: int) -> float:
     return 1.0 / (1.0 + abs(value - goal) / max(goal, 1)) ** 2
 
 
-def _pick(options: list[Candidate], goal: int, rng: random.Random) -> Candidate:
+def pick_move(options: list[Candidate], goal: int, rng: random.Random) -> Candidate:
+    """A move drawn with weight on results near `goal`."""
     return rng.choices(options, weights=[_weight(o[3], goal) for o in options])[0]
 
 
-def _after(state: State, move: Candidate) -> tuple[int, ...]:
-    i, j, _, value = move
-    return (*(v for k, v in enumerate(values(state)) if k not in (i, j)), value)
+def move_key(state: State, move: Candidate) -> tuple[int, str, int]:
+    """A move by value, commutative ones normalised: what 'the same first move' means to a reader."""
+    x, y = int(state[move[0]].value), int(state[move[1]].value)
+    op = move[2]
+    return (max(x, y), op, min(x, y)) if op in "+*" else (x, op, y)
 
 
 def dead_end(
-    state: State, target: int, rng: random.Random, *, full_depth: bool, avoid: tuple[int, ...] | None = None
+    state: State, goal: int, rng: random.Random, *, full_depth: bool, fresh: Fresh = _always,
+    first_uses: Expr | None = None, any_first: bool = False,
 ) -> list[Step] | None:
-    """A branch the search really tries and leaves: a first move into a state that cannot reach `target`,
-    then plausible moves down it (to a single number when `full_depth`). A first move leading to the state
-    `avoid` (the one the trace takes next) is not a branch to abandon."""
-    first_moves = [m for m in candidate_moves(state) if avoid is None or sorted(_after(state, m)) != sorted(avoid)]
-    while first_moves:
-        first = _pick(first_moves, target, rng)
-        first_moves.remove(first)
-        if is_solvable(_after(state, first), target, rules=RULES):
+    """A branch the search really tries and leaves: a first move not played before from this table, into a
+    state that cannot make `goal` (any first move when `any_first`, for a plan that cannot succeed), then
+    plausible fresh moves down it (to a single number when `full_depth`)."""
+    options = [
+        m for m in candidate_moves(state)
+        if fresh(state, move_key(state, m)) and (first_uses is None or first_uses in (state[m[0]], state[m[1]]))
+    ]
+    while options:
+        first = pick_move(options, goal, rng)
+        options.remove(first)
+        if not any_first and reaches(after_values(state, first), goal):
             continue
         path = [apply_move(state, *first[:3])]
         depth = len(state) - 2 if full_depth else rng.randint(0, len(state) - 2)
         while len(path) < depth + 1:
             here = path[-1].after  # type: ignore[union-attr]
-            options = candidate_moves(here)
-            if not options:
+            moves = [m for m in candidate_moves(here) if fresh(here, move_key(here, m))]
+            if not moves:
                 break
-            path.append(apply_move(here, *_pick(options, target, rng)[:3]))
+            path.append(apply_move(here, *pick_move(moves, goal, rng)[:3]))
         if full_depth and len(path[-1].after) > 1:  # type: ignore[union-attr]
             continue
+        if path[-1].result.value == goal:  # type: ignore[union-attr]
+            continue  # a plan that cannot succeed as a whole may still hit its value by another route
         return path  # type: ignore[return-value]
     return None
-
-
-def closest_value(state: State, goal: int, *, avoid: int) -> int | None:
-    """The reachable value of `state` nearest `goal` other than `avoid` (ties: the smaller)."""
-    options = [v for v in reachable(values(state), rules=RULES) if v != avoid and isinstance(v, int)]
-    return min(options, key=lambda v: (abs(v - goal), v)) if options else None
-
-
-def build(state: State, value: int) -> Expr | None:
-    """Some expression over all of `state`'s values that makes `value` (None if unreachable)."""
-    found = solutions(values(state), value, rules=RULES, limit=1)
-    return found[0] if found else None

@@ -25,7 +25,8 @@ def verbalise(steps: tuple[Step, ...], answer: str, rng: random.Random, *, root:
 
     items, previous = [], ""
     for step in steps:
-        first_backward = step.kind == "backward" and previous != "backward"
-        items.append({"step": step, "joiner": _joiner(previous, step.kind), "first": first_backward})
+        # Backward steps word the first link of a chain differently from the ones after it.
+        first = step.kind == "backward" and previous != "backward"
+        items.append({"step": step, "joiner": _joiner(previous, step.kind), "first": first or getattr(step, "first", False)})
         previous = step.kind
     return environment(root).get_template(TRACE_TEMPLATE).render(items=items, answer=answer, choose=choose)
