@@ -100,6 +100,19 @@ def _generate(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem],
         return records, json.loads((folder / MANIFEST).read_text())
 
 
+def _check_controls(spec: RunSpec, tokenizer: str | None) -> None:
+    """Every control's options complete (length_matched's tokenizer given and loadable) before generation."""
+    from cogbeh.controls import ControlError, check_control
+
+    for condition in spec.conditions:
+        if condition.control is not None:
+            try:
+                check_control(condition.control, tokenizer=tokenizer)
+            except ControlError as err:
+                hint = " (or set 'tokenizer:' in the spec)" if tokenizer is None else ""
+                raise AblationError(f"{spec.name}: condition {condition.config!r}: {err}{hint}") from None
+
+
 def _check_llm_ready(spec: RunSpec, provider: str) -> None:
     from cogbeh.llm import MissingKeyError, check_key
 
@@ -177,6 +190,7 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
     excluded = load_problems(exclude_path) if exclude_path else []
     if provider != "symbolic":
         _check_llm_ready(spec, provider)  # before anything is written
+    _check_controls(spec, tokenizer)
     _prepare(out, spec, provider, resume=resume, overwrite=overwrite)
     units = units_for(spec, provider)
     problems, chosen, results = shared_problems(spec, units, provider, out, exclude=excluded, workers=workers,
@@ -189,8 +203,6 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
     # Behavior conditions first: a control derives from its source's final records.
     for condition in sorted(spec.conditions, key=lambda c: c.control is not None):
         records, control_stats = _condition_records(condition, spec, finals, generated, tokenizer=tokenizer)
-        if control_stats.get("notice"):
-            log(control_stats["notice"])
         finals[condition.config] = records
         folder = out / condition.config
         folder.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,15 @@ _CUE = re.compile("|".join(f"(?:{cue})" for cue in CUES))
 
 
 class ControlError(ValueError):
-    """An unknown control, or records a control cannot be applied to."""
+    """An unknown control, a control missing an option it needs, or records a control cannot be applied to."""
+
+
+#: Token counts are only meaningful under the model that will read the text, so there is no silent default.
+MISSING_TOKENIZER = (
+    "length_matched needs a tokenizer to count with: pass --tokenizer PATH|HUB_ID (the target model's "
+    "tokenizer.json, model folder or Hub id), or --tokenizer test for the small test tokenizer shipped with "
+    "cogbeh-gen"
+)
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,21 @@ def derive(record: Record, control: str, completion: str | None = None) -> Recor
     from cogbeh.validate import think_block
 
     if record.control is not None:
-        raise ControlError(f"record {record.id} is already a {record.control!r} control; derive from a condition")
+        raise ControlError(
+            f"record {record.id} is already a {record.control!r} control; derive from a condition"
+        )
     text = record.completion if completion is None else completion
     think = think_block(text)
     # Same text, same counts: filters need not pay for the classifier again.
     unchanged = text == record.completion
     counts = record.behavior_counts if unchanged else count_behaviors(text if think is None else think)
     return record.model_copy(
-        update={"id": f"{record.id}-{control}", "control": control, "completion": text, "behavior_counts": counts}
+        update={
+            "id": f"{record.id}-{control}",
+            "control": control,
+            "completion": text,
+            "behavior_counts": counts,
+        }
     )
 
 
@@ -86,18 +101,39 @@ def think_steps(think: str) -> tuple[list[str], list[str]]:
     return parts[0::2], parts[1::2]
 
 
-def shuffled_steps(record: Record, *, seed: int = 0) -> Record:
-    """The think steps permuted by Random('seed:id'), the whitespace layout kept; never the identity if avoidable."""
-    head, think, rest = split_think(record)
-    steps, gaps = think_steps(think)
-    rng = random.Random(f"{seed}:shuffled_steps:{record.id}")
+def _permutation(steps: list[str], rng: random.Random) -> list[int]:
+    """A seeded order of `steps` that changes their sequence whenever two of them differ."""
     order = list(range(len(steps)))
-    for _ in range(10):  # a few redraws make an unchanged order vanishingly rare for 3+ steps
-        rng.shuffle(order)
-        if len(set(steps)) < 2 or [steps[i] for i in order] != steps:
-            break
-    shuffled = [steps[i] for i in order]
-    body = shuffled[0] + "".join(gap + step for gap, step in zip(gaps, shuffled[1:], strict=True))
+    rng.shuffle(order)
+    if [steps[i] for i in order] == steps:
+        # Rotating a sequence by one leaves it unchanged only if all its items are equal.
+        order = order[1:] + order[:1]
+    return order
+
+
+def _shuffle_steps(text: str, rng: random.Random, *, keep: int = 0) -> str:
+    """`text` with its steps permuted, whitespace layout kept; the first and last `keep` steps stay put."""
+    steps, gaps = think_steps(text)
+    if len(steps) <= 2 * keep:
+        return text
+    inner = steps[keep : len(steps) - keep]
+    moved = steps[:keep] + [inner[i] for i in _permutation(inner, rng)] + steps[len(steps) - keep :]
+    core = moved[0] + "".join(gap + step for gap, step in zip(gaps, moved[1:], strict=True))
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return lead + core + trail
+
+
+def shuffled_steps(record: Record, *, seed: int = 0) -> Record:
+    """The steps between the problem statement (first line) and conclusion (last line), seeded-permuted."""
+    head, think, rest = split_think(record)
+    lines = think.strip().split("\n")
+    rng = random.Random(f"{seed}:shuffled_steps:{record.id}")
+    if len(lines) >= 3:
+        middle = _shuffle_steps("\n".join(lines[1:-1]), rng)
+        body = "\n".join([lines[0], middle, lines[-1]])
+    else:
+        # No line layout to anchor on: the first and last sentences stand in for statement and conclusion.
+        body = _shuffle_steps(think.strip(), rng, keep=1)
     return derive(record, "shuffled_steps", f"{head}\n{body}\n{rest}")
 
 
@@ -125,24 +161,26 @@ def _apply_empty(records: list[Record], options: Options) -> tuple[list[Record],
 
 
 def _apply_length(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
-    from cogbeh.tokenizer import DEFAULT_NOTICE, choose_placeholder, load_tokenizer
+    from cogbeh.tokenizer import choose_placeholder, load_tokenizer
 
+    if options.tokenizer is None:
+        raise ControlError(MISSING_TOKENIZER)
     loaded = load_tokenizer(options.tokenizer)
     placeholder = choose_placeholder(loaded)
     wanted = loaded.counts([split_think(r)[1].strip() for r in records])
-    derived = [length_matched(r, tokens=n, placeholder=placeholder) for r, n in zip(records, wanted, strict=True)]
+    derived = [
+        length_matched(r, tokens=n, placeholder=placeholder) for r, n in zip(records, wanted, strict=True)
+    ]
     # Verified by re-tokenising what was written, not by trusting the arithmetic of the repetition.
     got = loaded.counts([split_think(d)[1].strip() for d in derived])
     matched = sum(a == b for a, b in zip(wanted, got, strict=True))
     stats = {
         "tokenizer": loaded.source,
-        "default_tokenizer": loaded.is_default,
+        "test_tokenizer": loaded.is_test,
         "placeholder": placeholder,
         "match_rate": matched / len(records) if records else 1.0,
         "mean_think_tokens": sum(wanted) / (len(records) or 1),
     }
-    if loaded.is_default:
-        stats["notice"] = DEFAULT_NOTICE
     return derived, stats
 
 
@@ -173,11 +211,17 @@ class Control:
 CONTROLS: dict[str, Control] = {
     "empty_cot": Control(_apply_empty, "the think block emptied; the answer kept"),
     "length_matched": Control(
-        _apply_length, "the think block replaced by a placeholder repeated to its token count under a tokenizer"
+        _apply_length,
+        "the think block replaced by a placeholder repeated to its token count under a tokenizer",
     ),
     "incorrect_only": Control(_apply_incorrect, "only records whose final answer is wrong"),
-    "shuffled_steps": Control(_apply_shuffled, "the think steps (sentences) in a seeded random order"),
-    "cue_stripped": Control(_apply_cues, "behavior cue phrases removed from the think block; arithmetic kept"),
+    "shuffled_steps": Control(
+        _apply_shuffled,
+        "the think steps (sentences) in a seeded random order; problem statement and conclusion stay put",
+    ),
+    "cue_stripped": Control(
+        _apply_cues, "behavior cue phrases removed from the think block; arithmetic kept"
+    ),
 }
 ALIASES: dict[str, str] = {"dots": "length_matched", "no_positive": "incorrect_only"}
 
@@ -189,6 +233,36 @@ def canonical_control(name: str) -> str:
         valid = ", ".join([*CONTROLS, *ALIASES])
         raise ControlError(f"unknown control {name!r}; valid: {valid}")
     return resolved
+
+
+def check_control(name: str, *, tokenizer: str | None = None) -> str:
+    """The canonical name once its options are complete and its tokenizer loads (checked before any run)."""
+    from cogbeh.tokenizer import TokenizerError, choose_placeholder, load_tokenizer
+
+    control = canonical_control(name)
+    if control == "length_matched":
+        if tokenizer is None:
+            raise ControlError(MISSING_TOKENIZER)
+        try:
+            choose_placeholder(load_tokenizer(tokenizer))
+        except TokenizerError as err:
+            raise ControlError(f"tokenizer {err}") from None
+    return control
+
+
+def tokenizer_line(stats: dict[str, Any]) -> str | None:
+    """One line naming the tokenizer a length_matched control counted with, for summaries; None for others."""
+    if "tokenizer" not in stats:
+        return None
+    caveat = (
+        " (the small test tokenizer shipped with cogbeh-gen: counts only approximate a real model's)"
+        if stats.get("test_tokenizer")
+        else ""
+    )
+    return (
+        f"length_matched: tokens counted with tokenizer {stats['tokenizer']!r}{caveat}; "
+        f"placeholder {stats['placeholder']!r}, counts matched for {100 * stats['match_rate']:.1f}% of rows"
+    )
 
 
 def apply_control(

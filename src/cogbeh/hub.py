@@ -65,9 +65,14 @@ def _what(entry: dict[str, Any]) -> str:
 def _notes(entry: dict[str, Any], provider: str) -> str | None:
     stats = entry.get("control_stats") or {}
     if entry.get("control") == "length_matched":
+        test = (
+            " (the small test tokenizer shipped with cogbeh-gen, not a model's)"
+            if stats.get("test_tokenizer")
+            else ""
+        )
         return (f"placeholder {stats.get('placeholder')!r} repeated to each think block's token count under "
-                f"tokenizer `{stats.get('tokenizer')}`; counts matched for {100 * stats.get('match_rate', 0):.1f}% "
-                "of records (verified by re-tokenising).")
+                f"tokenizer `{stats.get('tokenizer')}`{test}; counts matched for "
+                f"{100 * stats.get('match_rate', 0):.1f}% of records (verified by re-tokenising).")
     if entry.get("control") == "incorrect_only" and provider == "symbolic":
         return "the source's structure generated with a wrong final answer, on the same problems."
     return None

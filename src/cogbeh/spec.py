@@ -112,7 +112,10 @@ class RunSpec(BaseModel):
     provider: Provider = "symbolic"
     model: str | None = None
     formats: list[str] = Field(default_factory=lambda: ["parquet"])
-    tokenizer: str | None = Field(None, description="for length_matched: tokenizer.json, folder or Hub id")
+    tokenizer: str | None = Field(
+        None,
+        description="for length_matched: tokenizer.json, folder, Hub id, or 'test' (the shipped test one)",
+    )
     exclude: str | None = Field(None, description="problems file (JSONL, Parquet, dataset folder) never to use")
     conditions: list[ConditionSpec] = Field(min_length=1)
 

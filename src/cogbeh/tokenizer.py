@@ -1,4 +1,4 @@
-"""Tokenizers for length-matched controls: a local tokenizer.json, a model folder, a Hub id, or the test default."""
+"""Tokenizers for length-matched controls: a local tokenizer.json, a model folder, a Hub id, or 'test'."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 #: A small byte-level BPE trained on generated traces, shipped for tests and offline use. It is NOT a model's
-#: tokenizer: token counts under it only approximate a real model's, so pass --tokenizer for real experiments.
-DEFAULT_TOKENIZER = Path(__file__).resolve().parent / "data" / "test_tokenizer.json"
-DEFAULT_NOTICE = (
-    "no --tokenizer given: length_matched counts tokens with the small test tokenizer shipped with cogbeh-gen "
-    f"({DEFAULT_TOKENIZER.name}); pass the target model's tokenizer (a folder, tokenizer.json or Hub id) for real runs"
-)
+#: tokenizer: token counts under it only approximate a real model's, so it is used only when asked for.
+TEST_TOKENIZER_PATH = Path(__file__).resolve().parent / "data" / "test_tokenizer.json"
+#: The source string that selects it (a folder named 'test' is still reachable as './test').
+TEST_TOKENIZER = "test"
 #: Placeholders tried in order; the first that is exactly one token per repetition under the tokenizer wins.
 PLACEHOLDERS: tuple[str, ...] = (" .", " …", " -", " x", " the", ".", "…")
 #: Repetition counts a placeholder must survive (merges across repetitions show up at small and large counts).
@@ -32,7 +30,7 @@ class LoadedTokenizer:
 
     tokenizer: Tokenizer
     source: str
-    is_default: bool
+    is_test: bool
 
     def count(self, text: str) -> int:
         """Tokens in `text`, without special tokens (a BOS would count for every text alike)."""
@@ -43,17 +41,19 @@ class LoadedTokenizer:
         return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
 
 
-def load_tokenizer(source: str | Path | None = None) -> LoadedTokenizer:
-    """Load from a tokenizer.json, a folder holding one, or a Hub id; None means the shipped test tokenizer."""
+def load_tokenizer(source: str | Path) -> LoadedTokenizer:
+    """Load from a tokenizer.json, a folder holding one, or a Hub id; 'test' is the shipped test tokenizer."""
     from tokenizers import Tokenizer
 
-    if source is None:
-        return LoadedTokenizer(Tokenizer.from_file(str(DEFAULT_TOKENIZER)), "cogbeh-test-tokenizer", True)
+    if source == TEST_TOKENIZER:
+        return LoadedTokenizer(Tokenizer.from_file(str(TEST_TOKENIZER_PATH)), TEST_TOKENIZER, True)
     path = Path(source).expanduser()
     if path.is_dir():
         path = path / "tokenizer.json"
         if not path.is_file():
-            raise TokenizerError(f"{source}: folder has no tokenizer.json (only fast tokenizers are supported)")
+            raise TokenizerError(
+                f"{source}: folder has no tokenizer.json (only fast tokenizers are supported)"
+            )
     if path.is_file():
         try:
             return LoadedTokenizer(Tokenizer.from_file(str(path)), str(source), False)
@@ -99,7 +99,9 @@ def training_corpus(count: int = 600, *, seed: int = 0) -> list[str]:
     from cogbeh.templating import render
     from cogbeh.traces import NoTrace, Shape, synthesize
 
-    shapes = [Shape(*flags, backtracks=2 if flags[1] else 0) for flags in itertools.product((False, True), repeat=4)]
+    shapes = [
+        Shape(*flags, backtracks=2 if flags[1] else 0) for flags in itertools.product((False, True), repeat=4)
+    ]
     texts = []
     for index, problem in enumerate(sample_problems(count, seed=seed)):
         rng = random.Random(f"tokenizer:{seed}:{index}")
@@ -111,8 +113,8 @@ def training_corpus(count: int = 600, *, seed: int = 0) -> list[str]:
     return texts
 
 
-def build_test_tokenizer(path: Path = DEFAULT_TOKENIZER, *, vocab_size: int = 1200) -> Path:
-    """Train the small byte-level BPE shipped as the default and write it to `path` (a maintainer task)."""
+def build_test_tokenizer(path: Path = TEST_TOKENIZER_PATH, *, vocab_size: int = 1200) -> Path:
+    """Train the small byte-level BPE shipped as the test tokenizer into `path` (a maintainer task)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())

@@ -22,6 +22,7 @@ SMALL: dict[str, Any] = {
     "n_train": 40,
     "n_test": 10,
     "formats": ["parquet", "trl"],
+    "tokenizer": "test",
     "conditions": [
         {"behavior": "none"},
         {"behavior": "backtracking", "backtracks": 2},
@@ -81,6 +82,8 @@ def test_controls_come_from_their_source(ablation: tuple[Path, dict[str, Any]]) 
         assert manifest["conditions"][control]["source"] == "all"
     assert all("<think>\n</think>" in r.completion for r in _records(out, "empty_cot"))
     assert manifest["conditions"]["length_matched"]["control_stats"]["match_rate"] == 1.0
+    assert manifest["conditions"]["length_matched"]["control_stats"]["tokenizer"] == "test"
+    assert manifest["conditions"]["length_matched"]["control_stats"]["test_tokenizer"] is True
     wrong = _records(out, "incorrect_only")
     assert not any(r.correct for r in wrong) and all(r.control == "incorrect_only" for r in wrong)
     assert all(r.behavior_counts["backtracking"] == 2 for r in _records(out, "backtracking_k2"))
@@ -123,6 +126,42 @@ def test_llm_provider_without_a_model_stops_before_writing(spec: RunSpec, tmp_pa
     with pytest.raises(AblationError, match="needs a model"):
         run_ablation(spec, out=tmp_path / "abl", provider="anthropic")
     assert not (tmp_path / "abl").exists()
+
+
+def test_length_matched_without_a_tokenizer_stops_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = parse_spec({**SMALL, "tokenizer": None})
+    with pytest.raises(AblationError, match=r"'length_matched'.*--tokenizer test.*'tokenizer:' in the spec"):
+        run_ablation(bare, out=tmp_path / "abl")
+    assert not (tmp_path / "abl").exists()
+    spec_path = tmp_path / "bare.yaml"
+    spec_path.write_text(yaml.safe_dump({**SMALL, "tokenizer": None}))
+    with pytest.raises(SystemExit) as done:
+        main(["ablation", str(spec_path), "--out", str(tmp_path / "cli")])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and err.count("\n") == 0 and "--tokenizer" in err
+    assert not (tmp_path / "cli").exists()
+
+
+def test_cli_tokenizer_overrides_the_spec_and_the_summary_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small = {
+        **SMALL,
+        "tokenizer": None,
+        "n_train": 6,
+        "n_test": 2,
+        "conditions": [{"behavior": "all"}, {"control": "dots", "source": "all"}],
+    }
+    spec_path = tmp_path / "dots.yaml"
+    spec_path.write_text(yaml.safe_dump(small))
+    with pytest.raises(SystemExit) as done:
+        main(["ablation", str(spec_path), "--out", str(tmp_path / "out"), "--tokenizer", "test"])
+    assert done.value.code == 0
+    assert "tokens counted with tokenizer 'test'" in capsys.readouterr().err
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["conditions"]["length_matched"]["control_stats"]["tokenizer"] == "test"
 
 
 def test_excluded_problems_are_never_used(tmp_path: Path) -> None:

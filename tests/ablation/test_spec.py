@@ -102,3 +102,13 @@ def test_shipped_specs_validate() -> None:
     sweep = load_spec(generators_dir() / "backtrack-sweep.yaml")
     assert [c.backtrack_range for c in sweep.conditions] == [None, (1, 1), (2, 2), (4, 4), (8, 8)]
     assert sweep.conditions[0].behavior == "none"
+
+
+def test_shipped_specs_with_length_matched_name_a_tokenizer_that_loads_offline() -> None:
+    from cogbeh.controls import check_control
+
+    for path in sorted(generators_dir().glob("*.yaml")):
+        spec = load_spec(path)
+        for condition in spec.conditions:
+            if condition.control is not None:
+                check_control(condition.control, tokenizer=spec.tokenizer)  # ControlError if missing

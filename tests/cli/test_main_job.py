@@ -123,11 +123,25 @@ def test_incorrect_only_control_generates_wrong_answers_on_the_same_structure(tm
     assert len(derived) == 20 and not any(r["correct"] for r in derived)
 
 
+def test_length_matched_with_the_test_tokenizer_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    done = cli(
+        "-b", "backtracking", "-n", "10", "--control", "dots", "--tokenizer", "test", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "length_matched" / "manifest.json").read_text())
+    stats = manifest["control_stats"]
+    assert stats["tokenizer"] == "test" and stats["test_tokenizer"] is True and stats["match_rate"] == 1.0
+    assert "tokenizer 'test'" in done.stderr and "test tokenizer shipped" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "mentions"),
     [
         (["--control", "bogus"], "control"),
         (["--tokenizer", "x"], "--tokenizer"),
+        (["--control", "length_matched"], "--tokenizer test"),  # no silent default tokenizer
+        (["--control", "dots", "--tokenizer", "./missing/tok"], "no such file"),
         (["--format", "csv"], "--format"),
         (["--format", "trl", "--test-size", "abc"], "test"),
         (["--test-size", "5"], "--format"),

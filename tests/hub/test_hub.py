@@ -20,6 +20,7 @@ SPEC = {
     "description": "A tiny ablation for publishing tests.",
     "n_train": 12,
     "n_test": 4,
+    "tokenizer": "test",
     "conditions": [
         {"behavior": "none"},
         {"behavior": "backtracking+verification"},
@@ -180,9 +181,10 @@ def test_a_main_job_control_run_publishes_under_the_control_name(tmp_path: Path)
     from cogbeh.ablation import derive_run
 
     source = run(JobConfig(behaviors=frozenset({"backtracking"}), n=8, out=tmp_path / "run"))
-    manifest = derive_run(source.folder, "dots", tmp_path / "dots")
+    manifest = derive_run(source.folder, "dots", tmp_path / "dots", tokenizer="test")
     assert manifest["control"] == "length_matched" and manifest["control_stats"]["match_rate"] == 1.0
     published = publish(tmp_path / "dots", "me/one", dry_run=True, out_folder=tmp_path / "repo")
     assert published.rows == {"length_matched": {"train": 8}}
     card = DatasetCard.load(tmp_path / "repo" / "README.md")
     assert "(from `backtracking`)" in card.text and "verified by re-tokenising" in card.text
+    assert "tokenizer `test` (the small test tokenizer shipped with cogbeh-gen" in card.text

@@ -22,7 +22,8 @@ from cogbeh.cli.generate import PROVIDERS
 @click.option("--overwrite", is_flag=True, help="Replace an earlier ablation in --out.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes per condition.")
 @click.option("--tokenizer", default=None, metavar="PATH_OR_HUB_ID",
-              help="Tokenizer for length_matched (overrides the spec); default: the shipped test tokenizer.")
+              help="Tokenizer for length_matched (overrides the spec's; one of them is required there); "
+                   "'test' for the small shipped test tokenizer.")
 @click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
               help="Problems (JSONL, Parquet or dataset folder with nums/target) never to use.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
@@ -53,7 +54,9 @@ def ablation(spec: str, provider: str | None, model: str | None, out: Path | Non
 
 
 def format_summary(manifest: dict[str, Any], seconds: float) -> str:
-    """One line per config: rows, correct %, mean behavior counts; then problems and time."""
+    """One line per config: rows, correct %, mean behavior counts; then tokenizers, problems and time."""
+    from cogbeh.controls import tokenizer_line
+
     header = ("config", "train", "test", "correct", "verif", "backtr", "subgoal", "backward")
     rows = [header]
     for name in manifest["config_order"]:
@@ -66,6 +69,11 @@ def format_summary(manifest: dict[str, Any], seconds: float) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
              for row in rows]
+    lines += [
+        line
+        for name in manifest["config_order"]
+        if (line := tokenizer_line(manifest["conditions"][name]["control_stats"]))
+    ]
     problems = manifest["problems"]
     lines.append(f"problems: {problems['selected']} shared by every config "
                  f"({problems['candidates']} candidates); split by problem")

@@ -49,7 +49,8 @@ def main_job_options(command: F) -> F:
                      help="Also derive a control into OUT/<control>/: empty_cot, length_matched (dots), "
                           "incorrect_only (no_positive), shuffled_steps, cue_stripped."),
         click.option("--tokenizer", default=None, metavar="PATH|HUB_ID",
-                     help="Target model's tokenizer for length_matched (default: a small shipped test tokenizer)."),
+                     help="Target model's tokenizer for length_matched (required there; "
+                          "'test' for the small shipped test tokenizer)."),
         click.option("--format", "formats", multiple=True, metavar="FMT",
                      help="Extra formats (repeatable): parquet, dataset, trl, verl. records.jsonl is always written."),
         click.option("--test-size", default="0", show_default=True, metavar="N|FRACTION",
@@ -179,12 +180,12 @@ def _run_llm(behaviors: frozenset[str], count: int, out: Path, exclude: tuple, o
 
 
 def _check_control_and_formats(options: dict[str, Any]) -> None:
-    from cogbeh.controls import ControlError, canonical_control
+    from cogbeh.controls import ControlError, check_control
     from cogbeh.formats import FORMATS, ExportError, parse_test_size
 
     if options["control"] is not None:
         try:
-            options["control"] = canonical_control(options["control"])
+            options["control"] = check_control(options["control"], tokenizer=options["tokenizer"])
         except ControlError as err:
             fail(str(err))
     elif options["tokenizer"] is not None:
@@ -236,7 +237,7 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
 
 def _derive_control(source: Path, options: dict[str, Any]) -> tuple[Path, list[Any]]:
     from cogbeh.ablation import derive_run
-    from cogbeh.controls import ControlError
+    from cogbeh.controls import ControlError, tokenizer_line
     from cogbeh.records import read_records
 
     target = source / options["control"]
@@ -244,9 +245,9 @@ def _derive_control(source: Path, options: dict[str, Any]) -> tuple[Path, list[A
         manifest = derive_run(source, options["control"], target, tokenizer=options["tokenizer"], seed=options["seed"])
     except (ControlError, OSError, ValueError) as err:
         fail(f"--control {options['control']}: {err}")
-    notice = manifest.get("control_stats", {}).get("notice")
-    if notice and not options["quiet"]:
-        click.echo(notice, err=True)
+    line = tokenizer_line(manifest.get("control_stats", {}))
+    if line and not options["quiet"]:
+        click.echo(line, err=True)
     return target, list(read_records(target / "records.jsonl"))
 
 
