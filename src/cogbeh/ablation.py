@@ -149,6 +149,10 @@ def shared_problems(spec: RunSpec, units: list[Unit], provider: str, out: Path, 
     """Over-generate every unit on one problem list until N problem indices are accepted by all of them."""
     need = spec.n_train + spec.n_test
     size = math.ceil(need * 1.05) + 10  # the paper over-requested by 5%
+    # A resumed run may already hold records past the first list (an earlier round extended it): cover them.
+    for unit in units:
+        for line in valid_lines(unit.folder(out) / RECORDS)[-1:]:
+            size = max(size, json.loads(line)["index"] + 1)
     problems = sample_problems(size, preset=spec.preset, seed=spec.seed, exclude=exclude)
     wanted = {u.config: max(need, len(valid_lines(u.folder(out) / RECORDS))) for u in units}
     for _ in range(MAX_ROUNDS):

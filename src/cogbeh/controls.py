@@ -14,21 +14,6 @@ _THINK = re.compile(r"\A(\s*<think>)(.*?)(</think>.*)\Z", re.DOTALL)
 #: A step ends at a sentence end followed by whitespace and a capital, digit or bracket ('... = 32. ✓' stays whole).
 _STEP_END = re.compile(r"(?<=[.!?✓])(\s+)(?=[A-Z0-9(])")
 
-#: Cue phrases that announce a behavior without carrying arithmetic: ours (templates/traces) and common LLM ones.
-CUES: tuple[str, ...] = (
-    r"Let me (?:double[- ])?(?:check|verify)(?: this| that)?[:,]?",
-    r"(?:Check|Verify|Verification|Compare with the target|Good):",
-    r"\s*✓",
-    r"(?:This path is a )?[Dd]ead end[.!]?",
-    r"(?:Back to the start|Starting again from|start over from|Going back to|back up to|return to|step back to)",
-    r"(?:Let me abandon this line and|Scrap that;|Undo that and|Abandon that;|That branch goes nowhere;)",
-    r"(?:That leads nowhere, so I'll|and try something else|and try another move|and take a different route)",
-    r"(?:going back to the original numbers,|Let me backtrack[.,]?|Wait[.,]|Alternatively,)",
-    r"(?:Let's aim for|A good intermediate goal is|Subgoal:|Stepping stone:|I'll try to build|first I'll get)",
-    r"(?:Working backwards? from|Reasoning backwards?:|Start from the end\.|Let me work back from the target\.)",
-    r"(?:Going back one more step:|Backwards again:|One level further back,|Backwards?:)",
-)
-_CUE = re.compile("|".join(f"(?:{cue})" for cue in CUES))
 
 
 class ControlError(ValueError):
@@ -137,23 +122,36 @@ def shuffled_steps(record: Record, *, seed: int = 0) -> Record:
     return derive(record, "shuffled_steps", f"{head}\n{body}\n{rest}")
 
 
-def strip_cues(text: str) -> tuple[str, int]:
-    """`text` without cue phrases, spacing tidied; how many cues were removed."""
-    stripped, removed = _CUE.subn("", text)
-    lines = []
-    for line in stripped.split("\n"):
-        line = re.sub(r"[ \t]{2,}", " ", line)
-        line = re.sub(r"\s+([.,;:])", r"\1", line)
-        line = re.sub(r"(^|(?<=[.!?] ))[,;:.]\s*", r"\1", line.strip())
-        lines.append(line)
-    return "\n".join(lines), removed
+def _moves_and_returns(record: Record) -> list[dict[str, Any]]:
+    """The moves of a trace in order, each with the table it leaves and the table it restarts from after a return."""
+    from cogbeh.audit.parse import read
+
+    said = read(split_think(record)[1], layout=record.provider == "symbolic")
+    items: list[dict[str, Any]] = []
+    restart = None
+    for position, claim in enumerate(said):
+        if claim.kind == "return":
+            restart = claim.values
+        elif claim.kind == "move":
+            left, op, right, result = claim.equation  # type: ignore[misc]
+            following = said[position + 1] if position + 1 < len(said) else None
+            remaining = following.values if following is not None and following.kind == "state" else None
+            items.append({"left": left, "op": op, "right": right, "result": result, "remaining": remaining,
+                          "restart": restart})
+            restart = None
+    return items
 
 
 def cue_stripped(record: Record) -> Record:
-    """Behavior cue phrases ('Let me check:', 'Dead end.', "Let's aim for", ...) removed; arithmetic kept."""
-    head, think, rest = split_think(record)
-    body, _ = strip_cues(think.strip())
-    return derive(record, "cue_stripped", f"{head}\n{body}\n{rest}")
+    """Every move and every return to an earlier table kept in order; every behavior statement (checks, plans,
+    abandonment, backward steps) removed. Rendered from templates/controls/cue_stripped.jinja."""
+    from cogbeh.templating import render
+
+    head, _, rest = split_think(record)
+    body = render("controls/cue_stripped.jinja", nums=record.nums, target=record.target,
+                  items=_moves_and_returns(record), answer=record.answer)
+    think = body.strip().removeprefix("<think>").removesuffix("</think>").strip()
+    return derive(record, "cue_stripped", f"{head}\n{think}\n{rest}")
 
 
 def _apply_empty(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
@@ -196,8 +194,9 @@ def _apply_shuffled(records: list[Record], options: Options) -> tuple[list[Recor
 
 
 def _apply_cues(records: list[Record], options: Options) -> tuple[list[Record], dict[str, Any]]:
-    removed = sum(strip_cues(split_think(r)[1].strip())[1] for r in records)
-    return [cue_stripped(r) for r in records], {"cues_removed": removed}
+    derived = [cue_stripped(r) for r in records]
+    silent = sum(not any(d.behavior_counts.values()) for d in derived)
+    return derived, {"no_behavior_rate": silent / len(derived) if derived else 1.0}
 
 
 @dataclass(frozen=True)
@@ -220,7 +219,7 @@ CONTROLS: dict[str, Control] = {
         "the think steps (sentences) in a seeded random order; problem statement and conclusion stay put",
     ),
     "cue_stripped": Control(
-        _apply_cues, "behavior cue phrases removed from the think block; arithmetic kept"
+        _apply_cues, "every behavior statement removed; the moves and returns to earlier tables kept in order"
     ),
 }
 ALIASES: dict[str, str] = {"dots": "length_matched", "no_positive": "incorrect_only"}

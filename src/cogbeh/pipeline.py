@@ -40,6 +40,15 @@ DEFAULT_BACKTRACKS = (1, 3)
 CHUNK = 32
 
 
+def auto_workers(n: int) -> int:
+    """Worker processes when none are asked for: one per core (up to 4) once a run is big enough to repay the
+    pool's start-up; records are byte-identical either way."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if n < 500 else max(1, min(4, cores))
+
+
 class GenerationError(RuntimeError):
     """The run stopped at a bound before `n` records were accepted."""
 
@@ -105,9 +114,8 @@ def shape_for(config: JobConfig, rng: random.Random) -> Shape:
 
 def produce(config: JobConfig, index: int, problem: Problem) -> Outcome:
     """Trace, validate and serialise candidate `index`: a pure function of (config, index, problem)."""
-    from cogbeh.classify import count_behaviors  # the classifier is the judge of presence and absence
-
     from cogbeh.audit import audit_plan  # the guard: every sentence replayed over the true table
+    from cogbeh.classify import count_behaviors  # the classifier is the judge of presence and absence
 
     rng = random.Random(f"{config.seed}:{config.condition}:{int(config.incorrect)}:{index}")
     shape = shape_for(config, rng)

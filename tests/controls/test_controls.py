@@ -1,4 +1,4 @@
-"""Derived controls: same problems as the source, exact placeholder counts, permuted steps, stripped cues."""
+"""Derived controls: same problems as the source, exact placeholder counts, permuted steps, stripped behaviors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from cogbeh.controls import (
-    _CUE,
     CONTROLS,
     ControlError,
     apply_control,
@@ -17,7 +16,6 @@ from cogbeh.controls import (
     check_control,
     shuffled_steps,
     split_think,
-    strip_cues,
     think_steps,
     tokenizer_line,
 )
@@ -182,25 +180,36 @@ def test_shuffled_steps_on_short_thinks_keeps_the_first_and_last_sentence(source
     assert shuffled_steps(two_steps).completion == two_steps.completion  # nothing between statement and end
 
 
-def test_cue_stripped_removes_cues_and_keeps_arithmetic(source: list[Record]) -> None:
+def _moves(think: str) -> list[str]:
+    """The moves of a think block in order (backward steps' inverse equations are behavior statements)."""
+    from cogbeh.audit.parse import read
+
+    return [" ".join(map(str, s.equation)) for s in read(think) if s.kind == "move"]
+
+
+def _returns(think: str) -> list[tuple[int, ...]]:
+    from cogbeh.audit.parse import read
+
+    return [tuple(sorted(s.values or ())) for s in read(think) if s.kind == "return"]
+
+
+def test_cue_stripped_keeps_every_move_and_return_and_no_behavior(source: list[Record]) -> None:
+    from cogbeh.audit import audit_record
+    from cogbeh.classify import count_behaviors
+
     derived, stats = apply_control("cue_stripped", source)
     for before, after in zip(source, derived, strict=True):
         think = split_think(after)[1]
-        assert _CUE.search(think) is None
-        assert EQUATION.findall(split_think(before)[1]) == EQUATION.findall(think)
+        assert _moves(think) == _moves(split_think(before)[1])
+        assert _returns(think) == _returns(split_think(before)[1])
         assert false_statements(think) == []
-        assert sum(after.behavior_counts.values()) < sum(before.behavior_counts.values())
+        assert count_behaviors(think) == {b: 0 for b in after.behavior_counts} == after.behavior_counts
         assert after.answer == before.answer
-    assert stats["cues_removed"] > len(source)
-
-
-def test_strip_cues_on_the_phrases_named_in_the_issue() -> None:
-    text, removed = strip_cues(
-        "Let me check: 3 + 4 = 7. Working backwards from 24: 6 * 4 = 24. Dead end. Let's aim for 12 first."
-    )
-    assert removed == 4
-    assert "3 + 4 = 7" in text and "6 * 4 = 24" in text and "12 first" in text
-    assert not re.search(r"check|backwards|dead end|aim for", text, re.IGNORECASE)
+        assert audit_record(after) == []
+        # No bare fragments: every sentence states a move (a number list alone would say nothing).
+        for line in think.strip().split("\n")[1:-1]:
+            assert "=" in line, line
+    assert stats["no_behavior_rate"] == 1.0
 
 
 def test_incorrect_only_keeps_exactly_the_wrong_answers(mixed: list[Record]) -> None:

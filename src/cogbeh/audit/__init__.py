@@ -26,15 +26,23 @@ def audit_text(
     strict: bool,
     incorrect: bool | None = None,
     min_backtracks: int = 0,
+    reasons: bool = True,
 ) -> list[Finding]:
-    """Findings for one completion; `incorrect` None when the trace may end either way."""
+    """Findings for one completion; `incorrect` None when the trace may end either way; `reasons` False when the
+    plans that explain its dead ends were stripped from the text (the cue_stripped control)."""
     think = think_block(completion)
     if think is None:
         return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", completion[:80])]
+    return _replay(read(think, layout=strict), completion, nums, target, strict=strict, incorrect=incorrect,
+                   min_backtracks=min_backtracks, reasons=reasons)
+
+
+def _replay(claims: list[Said], completion: str, nums: Sequence[int], target: int, *, strict: bool,
+            incorrect: bool | None, min_backtracks: int, reasons: bool) -> list[Finding]:
     from cogbeh.countdown import extract_answer
 
-    replay = Replay(tuple(nums), target, strict=strict, incorrect=incorrect)
-    findings = replay.run(read(think, layout=strict), answer=extract_answer(completion) if strict else None)
+    replay = Replay(tuple(nums), target, strict=strict, incorrect=incorrect, reasons=reasons)
+    findings = replay.run(claims, answer=extract_answer(completion) if strict else None)
     if strict and replay.backtracks < min_backtracks:
         findings.append(Finding(0, f"{replay.backtracks} return(s) to an earlier table, {min_backtracks} asked for", ""))
     return findings
@@ -83,8 +91,13 @@ def _step_signature(steps: Sequence[Step]) -> list[tuple[object, ...]]:
 def audit_plan(steps: Sequence[Step], completion: str, nums: Sequence[int], target: int, *, incorrect: bool,
                min_backtracks: int) -> list[Finding]:
     """`audit_text`, plus: the text says exactly the steps it was rendered from, in order."""
-    findings = audit_text(completion, nums, target, strict=True, incorrect=incorrect, min_backtracks=min_backtracks)
-    said = _signature(read(think_block(completion) or ""))
+    think = think_block(completion)
+    if think is None:
+        return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", completion[:80])]
+    claims = read(think)
+    findings = _replay(claims, completion, nums, target, strict=True, incorrect=incorrect,
+                       min_backtracks=min_backtracks, reasons=True)
+    said = _signature(claims)
     meant = _step_signature(steps)
     if said != meant:
         first = next((i for i, (a, b) in enumerate(zip(said, meant, strict=False)) if a != b), min(len(said), len(meant)))
@@ -98,7 +111,8 @@ def audit_record(record: Record, *, min_backtracks: int = 0) -> list[Finding]:
     if control in (None, "incorrect_only", "cue_stripped"):
         incorrect = None if record.provider != "symbolic" else not record.correct
         return audit_text(record.completion, record.nums, record.target, strict=record.provider == "symbolic",
-                          incorrect=incorrect, min_backtracks=min_backtracks if control is None else 0)
+                          incorrect=incorrect, min_backtracks=min_backtracks if control is None else 0,
+                          reasons=control != "cue_stripped")
     think = think_block(record.completion)
     if think is None:
         return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", record.completion[:80])]

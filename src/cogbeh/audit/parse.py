@@ -18,14 +18,14 @@ _EQUATION = re.compile(r"(?<![\d.])(\d+) ?([+\-*/]) ?(\d+) ?= ?(\d+)(?![\d.]\d)"
 _SENTENCE_END = re.compile(r"(?<=[.!?✓])\s+(?=[A-Z0-9(✓])")
 
 _STATE = re.compile(
-    rf"(?:leaving|that leaves|which leaves|now we have|the numbers are now|giving|on the table:|remaining:"
+    rf"(?:leaving|that leaves|which leaves|now we have|the numbers are now|giving|gives us|on the table(?: now)?:|remaining:"
     rf"|we are left with|so we have|the numbers left are|the table holds|left:|we have)\s+({_LIST})"
     rf"|({_LIST}) (?:remain|are left)\b",
     re.IGNORECASE,
 )
 _RETURN = re.compile(
     rf"(?:back(?: up)? to|returning to|return to|revert to|start over from|starting again from|restart with"
-    rf"|start again from)\s+(?:the (?:start|beginning|original numbers|original)[:,]?\s+)?({_LIST})",
+    rf"|start again from|again with)\s+(?:the (?:start|beginning|original numbers|original)[:,]?\s+)?({_LIST})",
     re.IGNORECASE,
 )
 _START_CLAIM = re.compile(r"\b(?:start|beginning|original|restart)\b", re.IGNORECASE)
@@ -52,7 +52,7 @@ _SETTLE = re.compile(
 )
 _LAST_CLAIM = re.compile(
     r"\b(?:finally|last step|one step|last two|two numbers left|to finish|final move|one move remains"
-    r"|last pair|last,)",
+    r"|last pair|last,|one number is left|every number is used|using up the numbers|uses both)",
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"\bthe target\b", re.IGNORECASE)
@@ -67,10 +67,12 @@ _CHECKS: list[tuple[re.Pattern[str], str | None, str, str | None, str]] = [
         (r"(?P<v>\d+) ≠ (?P<g>\d+)", "v", "g", None, "ne"),
         (r"(?P<v>\d+) (?:matches|equals|is precisely|is exactly|hits) (?:the target )?(?P<g>\d+)", "v", "g", None, "eq"),
         (r"that is exactly (?:the target )?(?P<g>\d+)", None, "g", None, "eq"),
+        (r"that gives (?P<v>\d+), not (?P<g>\d+)", "v", "g", None, "ne"),
         (r"(?P<v>\d+), not (?P<g>\d+)", "v", "g", None, "ne"),
         (r"(?P<v>\d+) (?:is not|does not equal|isn't) (?:the target )?(?P<g>\d+)", "v", "g", None, "ne"),
         (r"(?P<v>\d+) misses (?:the target )?(?P<g>\d+) by (?P<d>\d+)", "v", "g", "d", "ne"),
         (r"(?P<v>\d+) vs (?P<g>\d+), off by (?P<d>\d+)", "v", "g", "d", "ne"),
+        (r"(?P<v>\d+) = (?P<g>\d+), as (?:required|planned)", "v", "g", None, "eq"),
         (r"(?P<v>\d+) is (?P<d>\d+) too high for (?P<g>\d+)", "v", "g", "d", "high"),
         (r"(?P<v>\d+) is (?P<d>\d+) too low for (?P<g>\d+)", "v", "g", "d", "low"),
         (r"checking against (?P<g>\d+): (?P<v>\d+) is off by (?P<d>\d+)", "v", "g", "d", "ne"),
@@ -164,8 +166,10 @@ def _as_return(index: int, text: str) -> list[Said]:
     match = _RETURN.search(text)
     if match is None:
         return []
-    claims = {"start"} if _START_CLAIM.search(text) else set()
-    return [Said("return", index, text, values=parse_list(match.group(1)), claims=frozenset(claims))]
+    claims = {"start"} if _START_CLAIM.search(text[: match.end()]) else set()
+    said = [Said("return", index, text, values=parse_list(match.group(1)), claims=frozenset(claims))]
+    rest = text[match.end():]  # "Again with 3, 4 and 6: 4 * 6 = 24, ...": the move from the state returned to
+    return said + (_read_sentence(index, rest) if _EQUATION.search(rest) else [])
 
 
 def _as_backward(index: int, text: str) -> list[Said]:

@@ -74,8 +74,10 @@ def _arithmetic(a: int, op: str, b: int) -> int | None:
 class Replay:
     """Walk the claims of one trace in order, keeping the true table and the live plans."""
 
-    def __init__(self, nums: tuple[int, ...], target: int, *, strict: bool, incorrect: bool | None) -> None:
+    def __init__(self, nums: tuple[int, ...], target: int, *, strict: bool, incorrect: bool | None,
+                 reasons: bool = True) -> None:
         self.nums, self.target, self.strict, self.incorrect = tuple(nums), target, strict, incorrect
+        self.reasons = reasons  # False when the text's plans were stripped (cue_stripped): no "why" to check
         self.table: list[int] = list(nums)
         self.plans: list[LivePlan] = []
         self.history: list[tuple[list[int], list[LivePlan]]] = [(sorted(nums), [])]
@@ -188,7 +190,7 @@ class Replay:
 
     def _on_return(self, said: Said) -> None:
         wanted = sorted(said.values or ())
-        if not self.after_drop:
+        if not self.after_drop and self.reasons:
             goal = self.plans[-1].value if self.plans else self.target
             scope = self.plans[-1].scope if self.plans else self.table
             if reaches(scope, goal):

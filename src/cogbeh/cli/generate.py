@@ -35,8 +35,9 @@ def main_job_options(command: F) -> F:
                      help="Where traces come from: the offline symbolic engine or an LLM API."),
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Run folder (default: outputs/<condition>-n<N>-s<seed>)."),
-        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Processes; output is byte-identical for any count."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Processes (default: one per core, up to 4, for runs of 500+ records); output is "
+                          "byte-identical for any count."),
         click.option("--resume", is_flag=True, help="Complete a partial run in --out."),
         click.option("--overwrite", is_flag=True, help="Replace the run files in --out."),
         click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
@@ -163,7 +164,7 @@ def _check_provider_options(options: dict[str, Any], backtracks: tuple[int, int]
     if options["provider"] != "symbolic":
         if backtracks is not None or options["backward_steps"] is not None:
             fail("--backtracks and --backward-steps shape the symbolic engine's traces; LLM traces choose their own")
-        if options["workers"] != 1:
+        if options["workers"] not in (None, 1):
             fail("--workers is for the symbolic engine; use --concurrency with LLM providers")
 
 
@@ -210,7 +211,7 @@ def _default_name(condition: str, count: int, options: dict[str, Any]) -> str:
 
 def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
                   exclude: tuple, options: dict[str, Any]) -> tuple[Path, list[Any]]:
-    from cogbeh.pipeline import GenerationError, JobConfig, run
+    from cogbeh.pipeline import GenerationError, JobConfig, auto_workers, run
     from cogbeh.runfiles import RunFolderError
 
     # Symbolic traces of a correct condition are all correct: incorrect_only takes the same structure in
@@ -219,7 +220,7 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
     config = JobConfig(
         behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
         backtracks=backtracks, backward_steps=options["backward_range"], incorrect=incorrect,
-        workers=options["workers"],
+        workers=options["workers"] or auto_workers(count),
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
         behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"], exclude=exclude,
     )

@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "solve": "cogbeh.cli.countdown:solve",
     "problems": "cogbeh.cli.countdown:problems",
     "classify": "cogbeh.cli.classify:classify",
+    "audit": "cogbeh.cli.audit:audit",
     "batch": "cogbeh.cli.batch:batch",
     "ablation": "cogbeh.cli.ablation:ablation",
     "publish": "cogbeh.cli.publish:publish",

@@ -134,7 +134,9 @@ def plan(problem: Problem, shape: Shape, rng: random.Random) -> Plan:
     state = rng.getstate()
     error = NoTrace("no layout")
     # Where dead ends are scarce (few numbers in a plan's pool), more of them become dropped plans.
-    for failed in range(max(share, chosen.min_failed), (shape.backtracks if kind else 0) + 1):
+    most = shape.backtracks if kind else 0
+    first = max(share, chosen.min_failed)
+    for failed in [*range(first, most + 1), *range(first - 1, chosen.min_failed - 1, -1)]:
         rng.setstate(state)
         try:
             return _lay_out(_Trace(problem, shape, rng), chosen, failed)
