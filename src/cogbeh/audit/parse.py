@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 
 _UNICODE = str.maketrans({"×": "*", "÷": "/", "−": "-", "–": "-"})
 _LIST = r"\d+(?:, \d+)*,? and \d+"
-_NUMBER = re.compile(r"(?<![\d.])\d+(?![\d.]\d)")
-_EQUATION = re.compile(r"(?<![\d.])(\d+) ?([+\-*/]) ?(\d+) ?= ?(\d+)(?![\d.]\d)")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?!\d|\.\d)")
+#: A simple move "a op b = c": not the tail of a longer expression ("25 * 3 - 4 = 71", "(25 - 3) * 4 = 88"),
+#: not a decimal ("75 / 4 = 18.75"). Longer expressions are statements about a whole answer, not moves.
+_EQUATION = re.compile(
+    r"(?<![\d.)])(?<![+\-*/] )(?<![+\-*/])(\d+) ?([+\-*/]) ?(\d+) ?= ?(\d+)(?!\d|\.\d| ?[+\-*/])"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?✓])\s+(?=[A-Z0-9(✓])")
 
 _STATE = re.compile(
@@ -63,7 +67,7 @@ _OPENER = re.compile(r"^(?:next|then)\b", re.IGNORECASE)
 _CHECKS: list[tuple[re.Pattern[str], str | None, str, str | None, str]] = [
     (re.compile(p, re.IGNORECASE), v, g, d, rel)
     for p, v, g, d, rel in [
-        (r"(?P<v>\d+) = (?P<g>\d+)(?! ?[+\-*/=\d])", "v", "g", None, "eq"),
+        (r"(?<![+\-*/)] )(?<![+\-*/)\d.])(?P<v>\d+) = (?P<g>\d+)(?! ?[+\-*/=\d]|\.\d)", "v", "g", None, "eq"),
         (r"(?P<v>\d+) ≠ (?P<g>\d+)", "v", "g", None, "ne"),
         (r"(?P<v>\d+) (?:matches|equals|is precisely|is exactly|hits) (?:the target )?(?P<g>\d+)", "v", "g", None, "eq"),
         (r"that is exactly (?:the target )?(?P<g>\d+)", None, "g", None, "eq"),

@@ -71,6 +71,10 @@ def _arithmetic(a: int, op: str, b: int) -> int | None:
     return a // b if b != 0 and a % b == 0 else None
 
 
+#: Claims read only in our own traces: plans, drops and settlements follow our layout's conventions.
+_STRICT_ONLY = frozenset({"subgoal", "backward", "drop", "settle"})
+
+
 class Replay:
     """Walk the claims of one trace in order, keeping the true table and the live plans."""
 
@@ -91,6 +95,8 @@ class Replay:
         self.backtracks = 0
         self.concluded = False
         self.findings: list[Finding] = []
+        self._claims: list[Said] = []
+        self._position = 0
 
     def flag(self, said: Said, problem: str) -> None:
         """Record a contradiction."""
@@ -114,7 +120,11 @@ class Replay:
 
     def run(self, claims: list[Said], *, answer: str | None = None) -> list[Finding]:
         """Replay every claim; returns the findings."""
-        for said in claims:
+        self._claims = claims
+        for position, said in enumerate(claims):
+            self._position = position
+            if not self.strict and said.kind in _STRICT_ONLY:
+                continue  # an LLM's remarks ("22 is close to 24") are not plans it can be held to
             getattr(self, f"_on_{said.kind}")(said) if said.kind != "conclude" else self._on_conclude(said, answer)
         if self.strict and not self.concluded:
             self.findings.append(Finding(len(claims), "the trace never concludes", ""))
@@ -145,7 +155,7 @@ class Replay:
         if key in self.played and self.strict:
             self.flag(said, f"{a} {op} {b} was already tried from {sorted(self.table)}")
         self.played.add(key)
-        if "last" in said.claims and len(self.table) != 2:
+        if "last" in said.claims and len(self.table) != 2 and self.strict:
             self.flag(said, f"speaks of the last step with {len(self.table)} numbers on the table")
         if "opener" in said.claims and not self.moved and self.strict:
             self.flag(said, "the first move opens with a connective ('Next', 'Then')")
@@ -155,12 +165,27 @@ class Replay:
         if self.strict:
             self.flag(said, f"uses {operands[0]} and {operands[1]}, but the table holds {sorted(self.table)}")
             return False
-        for table, plans in reversed(self.history):
-            if _contains(table, operands):
-                self.table, self.plans = list(table), copy.deepcopy(plans)
-                return True
-        self.flag(said, f"uses {operands[0]} and {operands[1]}, which were never on the table together")
-        return False
+        # The text does not say which earlier table it went back to: take the one from which the most of the
+        # following moves can be replayed (ties: the latest).
+        options = [(table, plans) for table, plans in reversed(self.history) if _contains(table, operands)]
+        if not options:
+            self.flag(said, f"uses {operands[0]} and {operands[1]}, which were never on the table together")
+            return False
+        table, plans = max(options, key=lambda option: self._replayable(option[0]))
+        self.table, self.plans = list(table), copy.deepcopy(plans)
+        return True
+
+    def _replayable(self, table: list[int]) -> int:
+        """How many of the moves from the current one on can be played in a row from `table`."""
+        played, held = 0, list(table)
+        for said in self._claims[self._position:]:
+            if said.kind != "move":
+                continue
+            a, _, b, c = said.equation  # type: ignore[misc]
+            if not _contains(held, (a, b)):
+                break
+            held, played = _remove(held, (a, b)) + [c], played + 1
+        return played
 
     def _check_plan_scope(self, said: Said, a: int, b: int) -> None:
         if self.plans and not _contains(self.plans[-1].scope, (a, b)):
@@ -185,12 +210,15 @@ class Replay:
         self._remember()
 
     def _on_state(self, said: Said) -> None:
-        if sorted(said.values or ()) != sorted(self.table):
+        narrated = sorted(said.values or ())
+        if not self.strict and self.last_result is not None and narrated == sorted(_remove(self.table, (self.last_result,))):
+            return  # "25 - 3 = 22, leaving 4 and 6": an LLM may list only the numbers not yet used
+        if narrated != sorted(self.table):
             self.flag(said, f"narrates {list(said.values or ())}, but the table holds {sorted(self.table)}")
 
     def _on_return(self, said: Said) -> None:
         wanted = sorted(said.values or ())
-        if not self.after_drop and self.reasons:
+        if not self.after_drop and self.reasons and self.strict:  # why a branch ended: our search knows, an LLM may not
             goal = self.plans[-1].value if self.plans else self.target
             scope = self.plans[-1].scope if self.plans else self.table
             if reaches(scope, goal):
@@ -287,7 +315,7 @@ class Replay:
 
     def _on_check(self, said: Said) -> None:
         value = said.value if said.value is not None else self.last_result
-        if self.last_result is None or value != self.last_result:
+        if self.strict and (self.last_result is None or value != self.last_result):
             self.flag(said, f"checks {value}, but the value just produced is {self.last_result}")
         goal, live = said.goal, self.live_goal()
         if goal != live and self.strict:
