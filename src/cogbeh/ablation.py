@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from cogbeh.behaviors import parse_condition
-from cogbeh.countdown import Problem, load_problems, sample_problems, save_problems
+from cogbeh.countdown import Problem, load_problems, save_problems, take_problems
 from cogbeh.formats import Split, export, sha256_file, split_by_problem
 from cogbeh.records import Record
-from cogbeh.runfiles import RECORDS, valid_lines, write_atomic
+from cogbeh.runfiles import (
+    RECORDS,
+    FolderLock,
+    check_not_locked,
+    full_disk,
+    is_empty,
+    resume_conflict,
+    valid_lines,
+    write_atomic,
+)
 from cogbeh.spec import ConditionSpec, RunSpec
 from cogbeh.versions import versions
 
@@ -61,38 +70,92 @@ def _unit(config: str, condition: ConditionSpec, incorrect: bool) -> Unit:
     return Unit(config, parse_condition(condition.behavior or "none"), condition.backtrack_range, incorrect)
 
 
-def _prepare(out: Path, spec: RunSpec, provider: str, *, resume: bool, overwrite: bool) -> None:
-    fingerprint = {"spec": spec.model_dump(mode="json"), "provider": provider}
+def _prepare(out: Path, spec: RunSpec, provider: str, *, resume: bool, overwrite: bool,
+             fingerprint: dict[str, Any]) -> FolderLock:
+    """Check and lock the ablation folder (held until the manifest is written); write spec.json."""
+    fingerprint = {"spec": spec.model_dump(mode="json"), "provider": provider, **fingerprint}
     if resume and overwrite:
         raise AblationError("--resume and --overwrite contradict each other; pick one")
     if out.exists() and not out.is_dir():
         raise AblationError(f"{out} exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
-        if overwrite:
-            for name in [MANIFEST, PROBLEMS, SPEC_COPY, *(c.config for c in spec.conditions)]:
-                target = out / name
-                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        elif not resume:
-            raise AblationError(f"{out} is not empty; pass --resume to continue it or --overwrite to replace it")
-        elif not (out / SPEC_COPY).exists() or json.loads((out / SPEC_COPY).read_text()) != fingerprint:
-            raise AblationError(f"{out} was started from a different spec or provider; use another --out")
+    check_not_locked(out)
+    if not is_empty(out) and not (resume or overwrite):
+        raise AblationError(f"{out} is not empty; pass --resume to continue it or --overwrite to replace it")
+    if not is_empty(out) and resume:
+        _check_fingerprint(out, fingerprint)
     out.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(out).acquire()
+    if overwrite:  # only under the lock: never delete what another process is writing
+        for name in [MANIFEST, PROBLEMS, SPEC_COPY, *(c.config for c in spec.conditions)]:
+            target = out / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     write_atomic(out / SPEC_COPY, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
+    return lock
+
+
+def _check_fingerprint(out: Path, now: dict[str, Any]) -> None:
+    """RunFolderError naming what differs from the spec, provider, --exclude and --tokenizer `out` was made with."""
+    try:
+        saved = json.loads((out / SPEC_COPY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise AblationError(f"{out} holds no readable {SPEC_COPY}: it was not made by `cogbeh-gen ablation`; "
+                            "use another --out") from None
+    was_spec, now_spec = saved.get("spec") or {}, now["spec"]
+    changes = [(f"spec {key}", now_spec.get(key), was_spec.get(key))
+               for key in sorted(set(was_spec) | set(now_spec)) if was_spec.get(key) != now_spec.get(key)]
+    options = {"provider": "--provider", "exclude": "--exclude (sha256 of its ids)", "tokenizer": "--tokenizer"}
+    changes += [(option, now.get(key), saved.get(key)) for key, option in options.items()
+                if saved.get(key) != now.get(key)]
+    if changes:
+        raise AblationError(str(resume_conflict(out, changes)))
+
+
+def _finished_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of a finished ablation (written last), or None; a damaged one is made again by resuming."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and "conditions" in manifest else None
+
+
+def _load_exclude(path: str | None, *, from_spec: bool) -> list[Problem]:
+    """The problems never to use; one-line AblationError for a file that cannot be read as problems."""
+    if not path:
+        return []
+    try:
+        return load_problems(path)
+    except (ValueError, OSError) as err:
+        where = f"the spec's 'exclude: {path}'" if from_spec else f"--exclude {path}"
+        raise AblationError(f"{where}: {err}; give a JSONL/Parquet file or dataset folder with nums and target "
+                            "(a path relative to the current folder)") from None
+
+
+def unit_config(unit: Unit, spec: RunSpec, problems: list[Problem], n: int, out: Path, *, workers: int = 1,
+                shard: tuple[int, int] | None = None) -> Any:
+    """The symbolic pipeline's JobConfig for one unit on the shared problem list (a shard: its indices only)."""
+    from cogbeh.pipeline import JobConfig
+    from cogbeh.shards import shard_block
+
+    extra = {"ablation": spec.name, "config": unit.config}
+    if shard is not None:
+        extra["shard"] = shard_block(shard, spec.n_train + spec.n_test)
+    return JobConfig(behaviors=unit.behaviors, n=n, out=unit.folder(out), seed=spec.seed, preset=spec.preset,
+                     backtracks=unit.backtracks, incorrect=unit.incorrect, workers=workers, resume=True,
+                     problems=tuple(problems), max_attempts=len(problems), extra_manifest=extra, shard=shard)
 
 
 def _generate(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem], n: int, out: Path,
-              workers: int) -> tuple[list[Record], dict[str, Any]]:
+              workers: int, *, progress: bool = False,
+              shard: tuple[int, int] | None = None) -> tuple[list[Record], dict[str, Any]]:
     """The seam between ablations and trace sources: the symbolic pipeline now, the LLM engine later."""
     if provider != "symbolic":
-        return _generate_llm(unit, spec, provider, problems, n, out)
-    from cogbeh.pipeline import GenerationError, JobConfig, run
+        return _generate_llm(unit, spec, provider, problems, n, out, progress=progress)
+    from cogbeh.pipeline import GenerationError, run
 
-    config = JobConfig(behaviors=unit.behaviors, n=n, out=unit.folder(out), seed=spec.seed, preset=spec.preset,
-                       backtracks=unit.backtracks, incorrect=unit.incorrect, workers=workers, resume=True,
-                       problems=tuple(problems), max_attempts=len(problems),
-                       extra_manifest={"ablation": spec.name, "config": unit.config})
+    config = unit_config(unit, spec, problems, n, out, workers=workers, shard=shard)
     try:
-        result = run(config)
+        result = run(config, progress=progress)
         return result.records, result.manifest
     except GenerationError:  # the shared list ran out before n were accepted: the caller extends it
         folder = unit.folder(out)
@@ -125,7 +188,7 @@ def _check_llm_ready(spec: RunSpec, provider: str) -> None:
 
 
 def _generate_llm(unit: Unit, spec: RunSpec, provider: str, problems: list[Problem], n: int,
-                  out: Path) -> tuple[list[Record], dict[str, Any]]:
+                  out: Path, *, progress: bool = False) -> tuple[list[Record], dict[str, Any]]:
     """The LLM engine under the same contract: a fixed problem list, records indexed by position, resumable."""
     from cogbeh.llm.job import LLMJob
     from cogbeh.llm.runner import RunStopped, run_llm
@@ -135,7 +198,7 @@ def _generate_llm(unit: Unit, spec: RunSpec, provider: str, problems: list[Probl
                  preset=spec.preset, problems=tuple(problems), max_attempts=len(problems), resume=True,
                  correctness="incorrect" if unit.incorrect else "any")
     try:
-        manifest = run_llm(job).manifest
+        manifest = run_llm(job, progress=progress).manifest
     except RunStopped as stop:
         if stop.status != "max_attempts":  # the list ran out: the caller extends it, as for symbolic runs
             raise AblationError(f"{unit.config}: {stop}") from None
@@ -145,19 +208,35 @@ def _generate_llm(unit: Unit, spec: RunSpec, provider: str, problems: list[Probl
 
 
 def shared_problems(spec: RunSpec, units: list[Unit], provider: str, out: Path, *, exclude: list[Problem],
-                    workers: int, log: Log) -> tuple[list[Problem], list[int], dict[str, tuple[list[Record], dict]]]:
-    """Over-generate every unit on one problem list until N problem indices are accepted by all of them."""
-    need = spec.n_train + spec.n_test
-    size = math.ceil(need * 1.05) + 10  # the paper over-requested by 5%
+                    workers: int, log: Log, bar: Any = None, shard: tuple[int, int] | None = None
+                    ) -> tuple[list[Problem], list[int], dict[str, tuple[list[Record], dict]]]:
+    """Over-generate every unit on one problem list until N problem indices are accepted by all of them.
+
+    A shard (i, N) works on the indices i mod N only, until its quota of them (cogbeh.shards) is accepted by all.
+    """
+    from cogbeh.shards import shard_quota
+
+    step = shard[1] if shard else 1  # the list holds every index; a shard uses one in `step`
+    need = shard_quota(spec.n_train + spec.n_test, step)
+    size = step * math.ceil(need * 1.05) + 10  # the paper over-requested by 5%
     # A resumed run may already hold records past the first list (an earlier round extended it): cover them.
     for unit in units:
         for line in valid_lines(unit.folder(out) / RECORDS)[-1:]:
             size = max(size, json.loads(line)["index"] + 1)
-    problems = sample_problems(size, preset=spec.preset, seed=spec.seed, exclude=exclude)
+    problems = take_problems(size, preset=spec.preset, seed=spec.seed, exclude=exclude)
     wanted = {u.config: max(need, len(valid_lines(u.folder(out) / RECORDS))) for u in units}
-    for _ in range(MAX_ROUNDS):
+    bar = bar if bar is not None else progress_bar(0, enabled=False)
+    for round_number in range(MAX_ROUNDS):
         save_problems(problems, out / PROBLEMS)
-        results = {u.config: _generate(u, spec, provider, problems, wanted[u.config], out, workers) for u in units}
+        if round_number:  # another pass over every unit: the bar grows by as many steps
+            bar.total += len(units)
+            bar.refresh()
+        results = {}
+        for unit in units:
+            bar.set_postfix_str(f"generating {unit.config}")
+            results[unit.config] = _generate(unit, spec, provider, problems, wanted[unit.config], out,
+                                             workers, progress=not bar.disable, shard=shard)
+            bar.update(1)
         accepted = [{r.index for r in records} for records, _ in results.values()]
         common = sorted(set.intersection(*accepted)) if accepted else list(range(need))
         if len(common) >= need:
@@ -167,10 +246,32 @@ def shared_problems(spec: RunSpec, units: list[Unit], provider: str, out: Path, 
         for unit in units:
             wanted[unit.config] = len(results[unit.config][0]) + deficit
         # Prefix-stable sampling: extending the list keeps every index already generated.
-        problems = sample_problems(len(problems) + 2 * deficit + 10, preset=spec.preset, seed=spec.seed,
-                                   exclude=exclude)
+        longer = take_problems(len(problems) + step * 2 * deficit + 10, preset=spec.preset, seed=spec.seed,
+                               exclude=exclude)
+        if len(longer) == len(problems):
+            raise AblationError(f"only {len(common)}/{need} problems accepted by every condition, and the "
+                                f"preset's {len(problems)} distinct problems are all used; lower n_train/n_test")
+        problems = longer
     raise AblationError(f"no {need} problems accepted by every condition after {MAX_ROUNDS} rounds; "
                         "a condition rejects too many problems (see its generated/rejected.jsonl)")
+
+
+def _above(bar: Any, log: Log) -> Log:
+    """A log that clears the bar first, so its line does not land on the bar's (the bar redraws itself)."""
+
+    def write(line: str) -> None:
+        bar.clear()
+        log(line)
+
+    return write
+
+
+def progress_bar(total: int, *, enabled: bool) -> Any:
+    """The ablation's bar on stderr: one step per generation unit, then one per condition written."""
+    from tqdm import tqdm
+
+    # disable=None: tqdm turns itself off when stderr is not a terminal, as the main job's bar does.
+    return tqdm(total=total, disable=None if enabled else True, unit="step", desc="ablation", leave=False)
 
 
 def _condition_records(condition: ConditionSpec, spec: RunSpec, finals: dict[str, list[Record]],
@@ -185,39 +286,105 @@ def _condition_records(condition: ConditionSpec, spec: RunSpec, finals: dict[str
 
 def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resume: bool = False,
                  overwrite: bool = False, workers: int = 1, tokenizer: str | None = None,
-                 exclude: str | None = None, log: Log = lambda _: None) -> dict[str, Any]:
-    """Run every condition of `spec` into `out/<config>/` and write `out/manifest.json`; returns the manifest."""
+                 exclude: str | None = None, log: Log = lambda _: None,
+                 progress: bool = False, shard: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Run every condition of `spec` into `out/<config>/` and write `out/manifest.json`; returns the manifest.
+
+    `progress` shows a bar on stderr (when it is a terminal) over the units generated and conditions written.
+    `shard` (i, N) generates only shard i's part and stops; `cogbeh.shards.merge_ablations` finishes the run.
+    """
     began = time.perf_counter()
     provider = provider or spec.provider
     tokenizer = tokenizer or spec.tokenizer
     exclude_path = exclude or spec.exclude
-    excluded = load_problems(exclude_path) if exclude_path else []
+    excluded = _load_exclude(exclude_path, from_spec=not exclude)
     if provider != "symbolic":
         _check_llm_ready(spec, provider)  # before anything is written
     _check_controls(spec, tokenizer)
-    _prepare(out, spec, provider, resume=resume, overwrite=overwrite)
+    _check_supply(spec, excluded)
+    if shard is not None and provider != "symbolic":
+        raise AblationError("--shard is for the symbolic engine; LLM ablations resume and batch instead")
+    # Beyond spec and provider, what changes the records or controls: a --resume must not mix in others.
+    fingerprint = {key: value for key, value in (
+        ("exclude", _digest(sorted({p.id for p in excluded})) if excluded else None),
+        ("tokenizer", tokenizer if tokenizer != spec.tokenizer else None),
+        ("shard", list(shard) if shard else None)) if value is not None}
+    lock = _prepare(out, spec, provider, resume=resume, overwrite=overwrite, fingerprint=fingerprint)
+    finished = _finished_manifest(out) if resume else None
+    if finished is not None:
+        lock.release()
+        log(f"{out} is already complete (its manifest.json is written); nothing to do. "
+            "Use --overwrite to make it again")
+        return finished
     units = units_for(spec, provider)
-    problems, chosen, results = shared_problems(spec, units, provider, out, exclude=excluded, workers=workers,
-                                                log=log)
-    keep = set(chosen)
-    generated = {config: [r for r in records if r.index in keep] for config, (records, _) in results.items()}
-    assignment = split_by_problem([problems[i].id for i in chosen], spec.n_test, seed=spec.seed)
-    finals: dict[str, list[Record]] = {}
-    entries: dict[str, dict[str, Any]] = {}
-    # Behavior conditions first: a control derives from its source's final records.
-    for condition in sorted(spec.conditions, key=lambda c: c.control is not None):
-        records, control_stats = _condition_records(condition, spec, finals, generated, tokenizer=tokenizer)
-        finals[condition.config] = records
-        folder = out / condition.config
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / RECORDS, "".join(r.to_json_line() + "\n" for r in records))
-        exported = export(folder, records, spec.formats, seed=spec.seed, assignment=assignment, exclude=excluded)
-        unit_manifest = results.get(condition.config, (None, {}))[1]
-        entries[condition.config] = _entry(condition, spec, records, exported, control_stats, unit_manifest, folder)
-    manifest = _manifest(spec, provider, out, problems, chosen, assignment, entries, exclude_path, excluded,
-                         time.perf_counter() - began)
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    bar = progress_bar(len(units) + len(spec.conditions), enabled=progress)
+    try:
+        problems, chosen, results = shared_problems(spec, units, provider, out, exclude=excluded, workers=workers,
+                                                    log=_above(bar, log), bar=bar, shard=shard)
+        if shard is not None:  # a shard's part is generated: `cogbeh-gen merge` joins the shards and finishes
+            manifest = _shard_manifest(spec, shard, results, exclude_path, tokenizer, time.perf_counter() - began)
+            write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            return manifest
+        keep = set(chosen)
+        generated = {config: [r for r in records if r.index in keep]
+                     for config, (records, _) in results.items()}
+        assignment = split_by_problem([problems[i].id for i in chosen], spec.n_test, seed=spec.seed)
+        finals: dict[str, list[Record]] = {}
+        entries: dict[str, dict[str, Any]] = {}
+        # Behavior conditions first: a control derives from its source's final records.
+        for condition in sorted(spec.conditions, key=lambda c: c.control is not None):
+            bar.set_postfix_str(f"writing {condition.config}")
+            records, control_stats = _condition_records(condition, spec, finals, generated,
+                                                        tokenizer=tokenizer)
+            finals[condition.config] = records
+            folder = out / condition.config
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(folder / RECORDS, "".join(r.to_json_line() + "\n" for r in records))
+            exported = export(folder, records, spec.formats, seed=spec.seed, assignment=assignment,
+                              exclude=excluded)
+            unit_manifest = results.get(condition.config, (None, {}))[1]
+            entries[condition.config] = _entry(condition, spec, records, exported, control_stats,
+                                               unit_manifest, folder)
+            bar.update(1)
+        manifest = _manifest(spec, provider, out, problems, chosen, assignment, entries, exclude_path, excluded,
+                             time.perf_counter() - began)
+        write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    except OSError as err:
+        full = full_disk(err, out)
+        if full is None:
+            raise
+        raise full from None
+    finally:
+        bar.close()  # also on errors, so the error line does not land on the bar's line
+        lock.release()
     return manifest
+
+
+def _check_supply(spec: RunSpec, excluded: list[Problem]) -> None:
+    from cogbeh.countdown.space import ProblemSupplyError, check_supply
+
+    try:
+        check_supply(spec.n_train + spec.n_test, preset=spec.preset, exclude=excluded)
+    except ProblemSupplyError as err:
+        raise AblationError(f"{spec.name}: n_train + n_test = {spec.n_train + spec.n_test}: {err}") from None
+
+
+def _shard_manifest(spec: RunSpec, shard: tuple[int, int], results: dict[str, tuple[list[Record], dict]],
+                    exclude: str | None, tokenizer: str | None, seconds: float) -> dict[str, Any]:
+    """What a shard of an ablation made: enough for merge to check the set and finish the ablation."""
+    from cogbeh.shards import shard_block
+
+    return {
+        "tool": "cogbeh-gen ablation",
+        "versions": versions(),
+        "spec": spec.model_dump(mode="json"),
+        "shard": shard_block(shard, spec.n_train + spec.n_test),
+        "exclude": exclude,
+        "tokenizer": tokenizer,
+        "units": {config: {"records": len(records), "counts": unit.get("counts")}
+                  for config, (records, unit) in results.items()},
+        "timing": {"seconds": round(seconds, 3)},
+    }
 
 
 def derive_run(source: Path, control: str, out: Path, *, tokenizer: str | None = None,
@@ -236,6 +403,9 @@ def derive_run(source: Path, control: str, out: Path, *, tokenizer: str | None =
                     stats=summarise(records), files={RECORDS: {"sha256": sha256_file(out / RECORDS),
                                                                "rows": len(records)}})
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    from cogbeh.hub import write_run_card  # like the source folder: load_dataset(out) reads records.jsonl
+
+    write_run_card(out, manifest, records)
     return manifest
 
 

@@ -37,6 +37,13 @@ PAPER_CONDITIONS: tuple[str, ...] = (
     "all",
 )
 
+#: Most dead ends one trace narrates (--backtracks, a spec's `backtracks`). The planner finds 16 distinct dead
+#: ends on most problems in a second or less; far beyond that it searches without end (1-1000000 hung).
+MAX_BACKTRACKS = 16
+#: Most backward-chaining steps in one trace (--backward-steps). Each step peels one number off down to a pair,
+#: so a preset allows its largest size minus 2: 4 for classic's six numbers, 2 for paper and tinyzero.
+MAX_BACKWARD_STEPS = 4
+
 
 class UnknownBehaviorError(ValueError):
     """A behavior or condition name that is not in the registry."""

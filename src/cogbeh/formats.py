@@ -21,6 +21,13 @@ from cogbeh.runfiles import write_atomic, write_via
 
 Split = Literal["train", "test"]
 FORMATS: tuple[str, ...] = ("parquet", "dataset", "trl", "verl")
+#: One line per format, for `cogbeh-gen list` and help.
+FORMAT_HELP: dict[str, str] = {
+    "parquet": "records as Parquet, one file per split (<fmt>/train.parquet, test.parquet)",
+    "dataset": "a DatasetDict saved with save_to_disk (load_from_disk)",
+    "trl": "TRL conversational prompt/completion rows plus nums and target, for SFT and GRPO rewards",
+    "verl": "verl/TinyZero RL rows: data_source, prompt messages, reward_model ground truth",
+}
 SPLITS_FILE = "splits.json"
 #: TinyZero's reward dispatch keys on this data_source for Countdown.
 VERL_DATA_SOURCE = "countdown"

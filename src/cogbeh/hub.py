@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cogbeh import __version__
 from cogbeh.behaviors import BEHAVIORS, DESCRIPTIONS, config_name
-from cogbeh.formats import Split, read_assignment, write_records_parquet
+from cogbeh.formats import SPLITS_FILE, Split, read_assignment, write_records_parquet
+from cogbeh.outfolder import FolderError, claim, confined, inside, mark, remove
 from cogbeh.records import Record, read_records
 from cogbeh.runfiles import MANIFEST, RECORDS, write_atomic
 from cogbeh.templating import render
 
 CARD_TEMPLATE = "card/dataset_card.md.jinja"
 PLOT = "behavior_counts.png"
+#: A run folder's dataset card (Hub convention: README.md with YAML `configs:` naming the data files).
+RUN_CARD = "README.md"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+#: A config name becomes folders (DIR/<name>/, data/<name>/): one plain path component, as cogbeh-gen names them.
+_CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 class PublishError(ValueError):
@@ -48,6 +52,7 @@ class PublishResult:
     rows: dict[str, dict[str, int]]
     uploaded: bool
     url: str
+    pr_url: str | None = None  # set when the upload opened a pull request (--create-pr)
 
 
 def _what(entry: dict[str, Any]) -> str:
@@ -83,27 +88,79 @@ def load_configs(run_dir: Path) -> tuple[list[ConfigData], dict[str, Any]]:
     manifest_path = run_dir / MANIFEST
     if not manifest_path.is_file():
         raise PublishError(f"{run_dir}: no {MANIFEST}; publish a folder made by `cogbeh-gen` or `cogbeh-gen ablation`")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = _read_manifest(manifest_path)
     if "conditions" in manifest:
         entries = manifest["conditions"]
         order = manifest.get("config_order") or sorted(entries)
-        folders = {name: run_dir / name for name in order}
+        folders = {name: _config_folder(run_dir, name, entries, manifest_path) for name in order}
     else:
-        arguments = manifest.get("arguments", {})
-        name = manifest.get("control") or (
-            config_name(manifest["condition"]) + ("_incorrect" if arguments.get("incorrect") else ""))
-        entries = {name: {**arguments, **_control_entry(manifest), "condition": manifest["condition"]}}
+        name, entry = _run_entry(manifest)
+        _config_folder(run_dir, name, {name: entry}, manifest_path)
+        entries = {name: entry}
         order, folders = [name], {name: run_dir}
     configs = []
     for name in order:
-        records_path = folders[name] / RECORDS
+        records_path = _confined(run_dir, folders[name] / RECORDS)
+        _confined(run_dir, folders[name] / SPLITS_FILE)
         if not records_path.is_file():
             raise PublishError(f"{records_path} is missing; finish the run (e.g. with --resume) before publishing")
-        records = list(read_records(records_path))
+        try:
+            records = list(read_records(records_path))
+        except ValueError as err:  # a damaged line: its number and how to repair it, no traceback
+            raise PublishError(f"{err}; repair or remove that line (or re-make the run) before publishing") from None
+        if not records:
+            raise PublishError(f"{records_path} holds no records; finish the run (e.g. with --resume) before "
+                               "publishing")
         assignment = read_assignment(folders[name], records)
         configs.append(ConfigData(name, records, assignment, _what(entries[name]),
                                   _notes(entries[name], manifest.get("provider", "symbolic"))))
     return configs, manifest
+
+
+def _config_folder(run_dir: Path, name: str, entries: dict[str, Any], manifest_path: Path) -> Path:
+    """run_dir/<name> for a config named in the manifest: a plain name with an entry, inside run_dir."""
+    if not isinstance(name, str) or not _CONFIG_NAME.fullmatch(name):
+        raise PublishError(f"{manifest_path}: config name {name!r} is not a plain folder name (a damaged or crafted "
+                           "manifest); re-make the run before publishing")
+    if name not in entries:
+        raise PublishError(f"{manifest_path}: 'config_order' names {name!r}, which 'conditions' lacks; re-make the "
+                           "run before publishing")
+    return _confined(run_dir, run_dir / name)
+
+
+def _confined(base: Path, path: Path) -> Path:
+    try:
+        return confined(base, path)
+    except FolderError as err:
+        raise PublishError(str(err)) from None
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """manifest.json, checked for the shape publish reads; a one-line PublishError when it is damaged."""
+    fix = "re-make it (run the job or ablation again with --resume) before publishing"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as err:
+        raise PublishError(f"{path} is not valid JSON ({err}); {fix}") from None
+    if not isinstance(manifest, dict):
+        raise PublishError(f"{path} is not a JSON object; {fix}")
+    if "conditions" in manifest:
+        entries, order = manifest["conditions"], manifest.get("config_order")
+        if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
+            raise PublishError(f"{path}: 'conditions' must map each config to its entry; {fix}")
+        if order is not None and not (isinstance(order, list) and all(isinstance(n, str) for n in order)):
+            raise PublishError(f"{path}: 'config_order' must be a list of config names; {fix}")
+    elif not isinstance(manifest.get("condition"), str) or not isinstance(manifest.get("arguments", {}), dict):
+        raise PublishError(f"{path} names no 'condition' (not a cogbeh-gen run or ablation manifest); {fix}")
+    return manifest
+
+
+def _run_entry(manifest: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A main-job run folder's config name and its entry (described like an ablation condition)."""
+    arguments = manifest.get("arguments", {})
+    name = manifest.get("control") or (
+        config_name(manifest["condition"]) + ("_incorrect" if arguments.get("incorrect") else ""))
+    return name, {**arguments, **_control_entry(manifest), "condition": manifest["condition"]}
 
 
 def _control_entry(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +219,7 @@ def card_variables(configs: list[ConfigData], manifest: dict[str, Any], repo_id:
         "versions": manifest.get("versions", {"cogbeh-gen": __version__}),
         "license": license,
         "plot": PLOT,
+        "run_folder": False,
     }
 
 
@@ -186,20 +244,35 @@ def _template_hashes(manifest: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def build_card(configs: list[ConfigData], manifest: dict[str, Any], repo_id: str, license: str | None) -> Any:
-    """A huggingface_hub DatasetCard: YAML listing every config's data files, then the generated body."""
+def build_card(configs: list[ConfigData], manifest: dict[str, Any], repo_id: str, license: str | None, *,
+               run_folder: bool = False) -> Any:
+    """A huggingface_hub DatasetCard: YAML listing every config's data files, then the generated body.
+
+    `run_folder`: the card of a run folder itself, whose only data file is records.jsonl (no plot beside it).
+    """
+    variables = card_variables(configs, manifest, repo_id, license)
+    if run_folder:
+        variables.update(plot=None, run_folder=True)
+    files = [_run_folder_yaml(c) if run_folder else _config_yaml(c) for c in configs]
+    metadata = {
+        "license": license,
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": ["countdown", "reasoning", "cognitive-behaviors", "synthetic", "cogbeh-gen"],
+        "pretty_name": variables["title"],
+        "configs": files,
+    }
+    body = render(CARD_TEMPLATE, **variables)
+    if run_folder:
+        # Every run writes this card: PyYAML renders the same front matter without huggingface_hub's 0.25 s import.
+        import yaml
+
+        front = yaml.safe_dump({k: v for k, v in metadata.items() if v is not None}, sort_keys=False,
+                               allow_unicode=True).rstrip("\n")
+        return f"---\n{front}\n---\n\n{body}\n"
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    variables = card_variables(configs, manifest, repo_id, license)
-    data = DatasetCardData(
-        license=license,
-        language=["en"],
-        task_categories=["text-generation"],
-        tags=["countdown", "reasoning", "cognitive-behaviors", "synthetic", "cogbeh-gen"],
-        pretty_name=variables["title"],
-        configs=[_config_yaml(c) for c in configs],
-    )
-    body = render(CARD_TEMPLATE, **variables)
+    data = DatasetCardData(**metadata)
     return DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}\n")
 
 
@@ -209,45 +282,96 @@ def _config_yaml(config: ConfigData) -> dict[str, Any]:
     return {"config_name": config.name, "data_files": files}
 
 
+def _run_folder_yaml(config: ConfigData) -> dict[str, Any]:
+    # Only records.jsonl: rejected.jsonl has another schema, and format outputs repeat the records.
+    return {"config_name": config.name, "data_files": [{"split": "train", "path": RECORDS}]}
+
+
+def run_card(manifest: dict[str, Any], records: list[Record]) -> str:
+    """The README.md that makes a run folder load with `load_dataset(folder)` and `trl sft --dataset_name`."""
+    name, entry = _run_entry(manifest)
+    config = ConfigData(name, records, {r.problem_id: "train" for r in records}, _what(entry),
+                        _notes(entry, manifest.get("provider", "symbolic")))
+    return str(build_card([config], manifest, name, None, run_folder=True))
+
+
+def write_run_card(folder: Path, manifest: dict[str, Any], records: list[Record]) -> None:
+    """Write `folder`/README.md atomically, unless a README.md that cogbeh-gen did not write is there."""
+    path = folder / RUN_CARD
+    # Ours carry the `cogbeh-gen` tag in their YAML; a user's own README stays (load_dataset reads it).
+    if path.is_file() and "\n- cogbeh-gen\n" not in path.read_text(encoding="utf-8", errors="replace"):
+        return
+    write_atomic(path, run_card(manifest, records))
+
+
 def layout(run_dir: Path, folder: Path, repo_id: str, *, license: str | None = None) -> dict[str, dict[str, int]]:
     """Write the local Hub repo: data/<config>/<split>-00000-of-00001.parquet, README.md, the plot."""
     configs, manifest = load_configs(run_dir)
-    if folder.exists() and any(folder.iterdir()) and not (folder / "README.md").is_file():
-        raise PublishError(f"{folder} is not empty and is not a dataset folder written by publish; choose another --out")
-    shutil.rmtree(folder / "data", ignore_errors=True)  # a re-publish replaces every data file
-    rows: dict[str, dict[str, int]] = {}
-    for config in configs:
-        rows[config.name] = {}
-        for split in ("train", "test"):
-            chosen = config.split(split)  # type: ignore[arg-type]
-            if chosen:
-                write_records_parquet(chosen, folder / "data" / config.name / f"{split}-00000-of-00001.parquet")
-                rows[config.name][split] = len(chosen)
+    data = {f"data/{c.name}/{split}-00000-of-00001.parquet": (c, split)
+            for c in configs for split in ("train", "test") if c.split(split)}  # type: ignore[arg-type]
+    planned = [*data, PLOT, "README.md"]
+    try:
+        earlier = claim(folder)  # publish touches only a new or empty folder, or one it made, and there only
+        for name in planned:  # its own files; a link in the way is refused before anything changes
+            inside(folder, name)
+        mark(folder, [*earlier, *planned])  # first: a publish cut short still knows every file it wrote
+        remove(folder, earlier)  # a re-publish replaces every file of the last one, and nothing else
+    except FolderError as err:
+        raise PublishError(str(err)) from None
+    rows: dict[str, dict[str, int]] = {c.name: {} for c in configs}
+    for name, (config, split) in data.items():
+        chosen = config.split(split)  # type: ignore[arg-type]
+        write_records_parquet(chosen, folder / name)
+        rows[config.name][split] = len(chosen)
     plot_behavior_counts(configs, folder / PLOT)
     write_atomic(folder / "README.md", str(build_card(configs, manifest, repo_id, license)))
+    mark(folder, planned)
     return rows
 
 
 def publish(run_dir: Path, repo_id: str, *, private: bool = False, license: str | None = None,
-            dry_run: bool = False, out_folder: Path | None = None, api: Any = None) -> PublishResult:
-    """Lay out the repo locally and, unless `dry_run`, create the dataset repo and upload the folder."""
+            dry_run: bool = False, out_folder: Path | None = None, api: Any = None,
+            revision: str | None = None, commit_message: str | None = None, create_pr: bool = False,
+            token: str | None = None) -> PublishResult:
+    """Lay out the repo locally and, unless `dry_run`, create the dataset repo and upload the folder.
+
+    `revision`, `commit_message`, `create_pr` and `token` go to HfApi as given; without `token` HfApi finds
+    HF_TOKEN or the login token itself. The token is handed to HfApi only: never printed, logged or written.
+    """
     if not _REPO_ID.fullmatch(repo_id):
         raise PublishError(f"--repo-id must look like 'user/name', got {repo_id!r}")
+    if token is not None and not token.strip():
+        raise PublishError("--token is empty; pass a Hub token, or leave it out to use HF_TOKEN")
     folder = out_folder or run_dir / "hub"
     rows = layout(run_dir, folder, repo_id, license=license)
-    url = f"https://huggingface.co/datasets/{repo_id}"
+    url = f"https://huggingface.co/datasets/{repo_id}" + (f"/tree/{revision}" if revision else "")
     if dry_run:
         return PublishResult(folder, rows, False, url)
     if api is None:
         from huggingface_hub import HfApi, get_token
 
-        if get_token() is None:  # HfApi would fail later with a less helpful 401
+        if token is None and get_token() is None:  # HfApi would fail later with a less helpful 401
             raise PublishError("no Hugging Face token: set HF_TOKEN or run `hf auth login`, or use --dry-run")
-        api = HfApi()  # reads the token itself; it never passes through our code or messages
+        api = HfApi()
+    auth = {"token": token} if token is not None else {}  # absent: HfApi reads HF_TOKEN itself
+    message = commit_message or f"Upload {len(rows)} config(s) with cogbeh-gen {__version__}"
     try:
-        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder),
-                          commit_message=f"Upload {len(rows)} config(s) with cogbeh-gen {__version__}")
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True, **auth)
+        if revision is not None and not create_pr:  # upload_folder needs the branch to exist already
+            api.create_branch(repo_id, repo_type="dataset", branch=revision, exist_ok=True, **auth)
+        info = api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder),
+                                 commit_message=message, revision=revision, create_pr=create_pr, **auth)
     except Exception as err:  # HTTP and auth errors from the Hub: one line, no traceback, no headers
-        raise PublishError(f"upload to {repo_id} failed: {type(err).__name__}: {str(err).splitlines()[0]}") from None
-    return PublishResult(folder, rows, True, url)
+        text = _redact(f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}", token)
+        raise PublishError(f"upload to {repo_id} failed: {text}") from None
+    return PublishResult(folder, rows, True, url, getattr(info, "pr_url", None))
+
+
+def _redact(text: str, token: str | None) -> str:
+    """Hide any token an error message might quote: the one given, HF_TOKEN's, anything shaped like one."""
+    import os
+
+    for secret in (token, os.environ.get("HF_TOKEN")):
+        if secret and secret.strip():
+            text = text.replace(secret, "***")
+    return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)

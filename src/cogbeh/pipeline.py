@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+import signal
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,19 @@ from cogbeh.runfiles import (
     MANIFEST,
     RECORDS,
     REJECTED,
+    RunFolderError,
     append_handle,
+    full_disk,
     prepare,
+    read_job,
+    resume_conflict,
     valid_lines,
     write_atomic,
+    write_job,
     write_manifest,
 )
 from cogbeh.stats import summarise
-from cogbeh.templating import directory_hash, render, templates_hash
+from cogbeh.templating import check_templates, directory_hash, render, template_error, templates_hash
 from cogbeh.traces import NoTrace, Shape, synthesize
 from cogbeh.validate import assess
 from cogbeh.versions import versions
@@ -74,6 +80,7 @@ class JobConfig:
     problems: tuple[Problem, ...] | None = None  # a fixed problem list (ablations); else sampled from `preset`
     exclude: tuple[Problem, ...] = ()
     extra_manifest: dict[str, Any] = field(default_factory=dict)
+    shard: tuple[int, int] | None = None  # (i, N): only candidate indices i mod N (see cogbeh.shards)
 
     @property
     def condition(self) -> str:
@@ -123,6 +130,11 @@ def produce(config: JobConfig, index: int, problem: Problem) -> Outcome:
         trace = synthesize(problem, shape, rng, template_root=config.template_dir)
     except NoTrace as err:
         return _rejection(index, problem, f"no_trace: {err}", None)
+    except Exception as err:  # a broken --template-dir template: one line naming it and its line
+        converted = template_error(err, "traces/trace.jinja", root=config.template_dir)
+        if converted is None:
+            raise
+        raise converted from None
     findings = audit_plan(trace.steps, trace.text, problem.nums, problem.target, incorrect=config.incorrect,
                           min_backtracks=shape.backtracks)
     if findings:
@@ -179,8 +191,9 @@ def _candidates(config: JobConfig, start: int) -> Iterator[tuple[int, Problem]]:
         stream: Iterator[Problem] = iter(config.problems[:budget])
     else:
         stream = iter_problems(preset=config.preset, seed=config.seed, exclude=config.exclude)
+    shard, count = config.shard or (0, 1)
     for index, problem in enumerate(islice(stream, budget)):
-        if index >= start:
+        if index >= start and index % count == shard:
             yield index, problem
 
 
@@ -190,6 +203,9 @@ _WORKER_CONFIG: JobConfig | None = None
 def _init_worker(config: JobConfig) -> None:
     global _WORKER_CONFIG
     _WORKER_CONFIG = config
+    # Ctrl-C reaches the whole process group: only the parent should stop. A worker killed mid-task loses
+    # its batch, and the parent would wait for that batch forever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _produce_in_worker(task: tuple[int, Problem]) -> Outcome:
@@ -244,12 +260,40 @@ class RunResult:
 def run(config: JobConfig, *, progress: bool = False) -> RunResult:
     """Generate until exactly `config.n` records are accepted (or the attempt budget runs out)."""
     began = time.perf_counter()
-    prepare(config.out, resume=config.resume, overwrite=config.overwrite)
+    if config.template_dir is not None:
+        _preflight(config)
+    with prepare(config.out, resume=config.resume, overwrite=config.overwrite):  # held to the end: one writer
+        try:
+            return _run(config, began, progress=progress)
+        except OSError as err:
+            full = full_disk(err, config.out)
+            if full is None:
+                raise
+            raise full from None
+
+
+def _preflight(config: JobConfig) -> None:
+    """User templates compile, and render the first candidate, before the folder is touched (TemplateError)."""
+    check_templates(config.template_dir or "")
+    first = next(_candidates(config, 0), None)
+    if first is not None:
+        produce(config, *first)
+
+
+def _run(config: JobConfig, began: float, *, progress: bool) -> RunResult:
+    identity = job_identity(config)
+    saved = read_job(config.out)
     records_path, rejected_path = config.out / RECORDS, config.out / REJECTED
+    if saved is not None:
+        _check_resume(config, saved, identity)
+    elif valid_lines(records_path):
+        raise RunFolderError(f"{config.out} holds records but no job.json to check --resume against (made by an "
+                             "older cogbeh-gen); finish it with that version, or start over with --overwrite")
+    write_job(config.out, identity)  # before any record: every later --resume is checked against it
     kept = valid_lines(records_path)
     if len(kept) > config.n:
         raise GenerationError(f"{records_path} already holds {len(kept)} records, more than -n {config.n}")
-    start = json.loads(kept[-1])["index"] + 1 if kept else 0
+    start = _read_records(records_path)[-1].index + 1 if kept else 0
     rejected = [line for line in valid_lines(rejected_path) if json.loads(line)["index"] < start]
     _rewrite(rejected_path, rejected)
     reasons: Counter[str] = Counter(json.loads(line)["reason"].split(":", 1)[0] for line in rejected)
@@ -259,25 +303,132 @@ def run(config: JobConfig, *, progress: bool = False) -> RunResult:
     with append_handle(records_path) as out_records, append_handle(rejected_path) as out_rejected, closing(outcomes):
         for outcome in outcomes if accepted < config.n else ():
             attempted = outcome.index + 1
+            # Flushed line by line, both files: a kill -9 then loses at most the line being written, and
+            # rejected.jsonl never lags records.jsonl (a resume keeps the rejections below the last record).
             if outcome.record_line is not None:
                 out_records.write(outcome.record_line + "\n")
+                out_records.flush()
                 accepted += 1
                 bar.update(1)
             else:
                 out_rejected.write(f"{outcome.rejection_line}\n")
+                out_rejected.flush()
                 reasons[outcome.reason or "unknown"] += 1
             if accepted >= config.n:
                 break
     bar.close()
-    records = [Record.model_validate_json(line) for line in valid_lines(records_path)]
+    records = _read_records(records_path)
     manifest = _manifest(config, records, attempted, reasons, time.perf_counter() - began)
     write_manifest(config.out, manifest)
+    from cogbeh.hub import write_run_card  # a README.md naming records.jsonl: load_dataset(folder) works
+
+    write_run_card(config.out, manifest, records)
     if accepted < config.n:
         raise GenerationError(
             f"stopped after {attempted} candidates with {accepted}/{config.n} accepted; "
             f"see {rejected_path} for reasons, or raise --max-attempts"
         )
     return RunResult(config.out, manifest, records)
+
+
+#: Sampled problems fingerprinted in job.json: enough to notice another --exclude or a changed sampler.
+FINGERPRINT_PROBLEMS = 64
+#: job.json entries shown for information only: a resume may ask for more records, from another path.
+_INFORMATIONAL = ("n", "template_dir", "versions")
+#: How a --resume conflict names each entry of job.json.
+_OPTION = {"provider": "--provider", "behavior": "--behavior", "seed": "--seed", "preset": "--preset",
+           "backtracks": "--backtracks", "backward_steps": "--backward-steps", "incorrect": "--incorrect",
+           "behavior_filter": "behavior_filter (--no-behavior-filter)", "exclude": "--exclude (sha256 of its ids)",
+           "template_hashes": "templates (--template-dir contents)", "problems": "problem list",
+           "shard": "--shard"}
+
+
+def job_identity(config: JobConfig) -> dict[str, Any]:
+    """Everything that determines a symbolic run's records, as job.json keeps it."""
+    problems = config.problems
+    if problems is None:
+        stream = iter_problems(preset=config.preset, seed=config.seed, exclude=config.exclude)
+        problems = tuple(islice(stream, FINGERPRINT_PROBLEMS))
+    return {
+        "tool": "cogbeh-gen",
+        "provider": "symbolic",
+        "behavior": config.condition,
+        "seed": config.seed,
+        "preset": config.preset if config.problems is None else "explicit",
+        "backtracks": list(config.backtracks) if config.backtracks else None,
+        "backward_steps": list(config.backward_steps) if config.backward_steps else None,
+        "incorrect": config.incorrect,
+        "behavior_filter": config.behavior_filter,
+        "template_hashes": {
+            "traces": _trace_templates_hash(config.template_dir),
+            "query": templates_hash([QUERY_TEMPLATE], root=config.template_dir),
+        },
+        "exclude": _digest(sorted({p.id for p in config.exclude})) if config.exclude else None,
+        "problems": {"count": len(problems), "sha256": _digest([p.id for p in problems])},
+        "shard": list(config.shard) if config.shard else None,
+        "n": config.n,
+        "template_dir": config.template_dir,
+        "versions": versions(),
+    }
+
+
+def _check_resume(config: JobConfig, saved: dict[str, Any], now: dict[str, Any]) -> None:
+    """RunFolderError naming every option that differs from the folder's job.json (n may grow)."""
+    if saved.get("provider") != now["provider"]:
+        raise resume_conflict(config.out, [("--provider", now["provider"], saved.get("provider"))])
+    changes = [(_OPTION.get(key, key), now[key], saved.get(key)) for key in now
+               if key not in (*_INFORMATIONAL, "tool", "problems") and saved.get(key) != now[key]]
+    was = saved.get("problems") or {}
+    count = was.get("count", -1)
+    if config.problems is not None and 0 <= count <= len(config.problems):
+        # An ablation extends its shared problem list between rounds: the list may grow, never change.
+        same = _digest([p.id for p in config.problems[:count]]) == was.get("sha256")
+    else:
+        same = was == now["problems"]
+    if not same and (config.problems is not None or not changes):  # else a changed seed or preset explains it
+        changes.append((_OPTION["problems"], _short(now["problems"]), _short(was)))
+    if changes:
+        raise resume_conflict(config.out, changes)
+
+
+def _short(problems: dict[str, Any]) -> str:
+    return f"{problems.get('count')} problems, sha256 {str(problems.get('sha256'))[:12]}"
+
+
+def _digest(items: list[Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
+
+
+def _read_records(path: Path) -> list[Record]:
+    """Every record of a run file; a line that is JSON but not a record stops with its number."""
+    from pydantic import ValidationError
+
+    records = []
+    for number, line in enumerate(valid_lines(path), start=1):
+        try:
+            records.append(Record.model_validate_json(line))
+        except ValidationError as err:
+            where = ".".join(str(part) for part in err.errors()[0]["loc"])
+            raise RunFolderError(f"{path}: record {number} is not a valid record ({where}: "
+                                 f"{err.errors()[0]['msg']}); cut the file before it and --resume, "
+                                 "or start over with --overwrite") from None
+    return records
+
+
+def preview(config: JobConfig, k: int) -> tuple[list[Record], int]:
+    """The first `k` records `run(config)` would accept, and the candidates tried for them; writes nothing."""
+    records: list[Record] = []
+    tried = 0
+    with closing(_outcomes(replace(config, workers=1), 0)) as outcomes:
+        for outcome in outcomes:
+            tried = outcome.index + 1
+            if outcome.record_line is not None:
+                records.append(Record.model_validate_json(outcome.record_line))
+                if len(records) >= k:
+                    break
+    return records, tried
 
 
 def _rewrite(path: Path, lines: list[str]) -> None:
@@ -288,7 +439,9 @@ def _rewrite(path: Path, lines: list[str]) -> None:
 def _progress_bar(total: int, done: int, *, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=done, disable=not enabled, unit="rec", desc="generating", leave=False)
+    # disable=None: tqdm turns itself off when stderr is not a terminal (logs and pipes get no \r lines).
+    return tqdm(total=total, initial=done, disable=None if enabled else True, unit="rec", desc="generating",
+                leave=False)
 
 
 def _manifest(

@@ -8,10 +8,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cogbeh.behaviors import UnknownBehaviorError, canonical_condition, config_name, parse_condition
+from cogbeh.behaviors import (
+    MAX_BACKTRACKS,
+    UnknownBehaviorError,
+    canonical_condition,
+    config_name,
+    parse_condition,
+)
 
 Provider = Literal["symbolic", "anthropic", "openai"]
 _CONFIG_NAME = re.compile(r"[a-z0-9][a-z0-9_]*")
+#: A spec's name is the default folder outputs/<name>: one plain path component, never '..' or a '/'.
+_SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class SpecError(ValueError):
@@ -75,6 +83,8 @@ class ConditionSpec(BaseModel):
                 raise ValueError(f"'backtracks' needs backtracking in the behavior (got {self.behavior!r})")
             if low < 1 or low > high:
                 raise ValueError(f"'backtracks' must be >= 1 (or LOW <= HIGH); for 0 use behavior: none, got {low}")
+            if high > MAX_BACKTRACKS:
+                raise ValueError(f"'backtracks' is at most {MAX_BACKTRACKS} per trace, got {high}")
         return self
 
     @property
@@ -103,7 +113,7 @@ class RunSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: str = Field(description="the ablation's name; also its default folder, outputs/<name>")
     description: str | None = None
     seed: int = 0
     preset: Literal["paper", "tinyzero", "classic"] = "paper"
@@ -118,6 +128,14 @@ class RunSpec(BaseModel):
     )
     exclude: str | None = Field(None, description="problems file (JSONL, Parquet, dataset folder) never to use")
     conditions: list[ConditionSpec] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _one_path_component(cls, value: str) -> str:
+        if not _SPEC_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} must be one plain folder name (letters, digits, '.', '_', '-'; no '/' "
+                             "or '..'; at most 100 characters), e.g. backtrack-sweep")
+        return value
 
     @field_validator("formats")
     @classmethod

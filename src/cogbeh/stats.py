@@ -34,21 +34,31 @@ def distinct_ngram_ratio(texts: Sequence[str], n: int = 4) -> float:
 NGRAM_SAMPLE = 1000
 
 
+def length_stats(texts: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Median and p95 length of `texts` in characters and in whitespace-separated words ('tokens')."""
+    chars = [len(t) for t in texts]
+    tokens = [len(t.split()) for t in texts]
+    return {
+        "length_chars": {
+            "median": float(statistics.median(chars)) if chars else 0.0,
+            "p95": _percentile(chars, 0.95),
+        },
+        "length_tokens": {
+            "median": float(statistics.median(tokens)) if tokens else 0.0,
+            "p95": _percentile(tokens, 0.95),
+        },
+    }
+
+
 def summarise(records: Sequence[Record]) -> dict[str, Any]:
     """Counts, correct rate, mean behavior counts and presence rates, length median/p95, 4-gram variety."""
-    chars = [len(r.completion) for r in records]
-    tokens = [len(r.completion.split()) for r in records]
     n = len(records) or 1
     return {
         "records": len(records),
         "correct_rate": sum(r.correct for r in records) / n,
         "mean_behavior_counts": {b: sum(r.behavior_counts.get(b, 0) for r in records) / n for b in BEHAVIORS},
         "behavior_presence": {b: sum(r.behavior_counts.get(b, 0) > 0 for r in records) / n for b in BEHAVIORS},
-        "length_chars": {"median": float(statistics.median(chars)) if chars else 0.0, "p95": _percentile(chars, 0.95)},
-        "length_tokens": {
-            "median": float(statistics.median(tokens)) if tokens else 0.0,
-            "p95": _percentile(tokens, 0.95),
-        },
+        **length_stats([r.completion for r in records]),
         "distinct_4gram_ratio": distinct_ngram_ratio([r.completion for r in records[:NGRAM_SAMPLE]]),
         "distinct_4gram_sample": min(len(records), NGRAM_SAMPLE),
     }

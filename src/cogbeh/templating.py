@@ -6,8 +6,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+import jinja2
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
 
 from cogbeh.paths import templates_dir
 
@@ -23,7 +23,12 @@ def environment(root: str | None = None) -> Environment:
     # Sandboxed when users point --template-dir at templates they did not write. The shipped templates are
     # ours and run unsandboxed: the sandbox vets every attribute read and call, which cost a third of the
     # main job's time. StrictUndefined either way, so a misspelt variable is an error, not an empty string.
-    kind = ImmutableSandboxedEnvironment if root else Environment
+    # The sandbox is bounded too (cogbeh.sandbox): Jinja's own lets `'a' * 10**10` take the machine.
+    kind: type[Environment] = Environment
+    if root:
+        from cogbeh.sandbox import BoundedSandbox  # imported here: it imports TemplateError from this module
+
+        kind = BoundedSandbox
     env = kind(
         loader=FileSystemLoader(str(folder)),
         undefined=StrictUndefined,
@@ -58,10 +63,66 @@ def render(name: str, *, root: str | None = None, **variables: object) -> str:
     env = environment(root)
     try:
         return env.get_template(name).render(**variables)
-    except TemplateNotFound:
-        raise TemplateError(f"template {name!r} not found under {env.loader.searchpath[0]}") from None  # type: ignore[union-attr]
-    except UndefinedError as err:
-        raise TemplateError(f"template {name!r}: {err.message}") from None
+    except Exception as err:
+        converted = template_error(err, name, root=root)
+        if converted is None:
+            raise
+        raise converted from None
+
+
+def template_error(err: BaseException, name: str, *, root: str | None = None) -> TemplateError | None:
+    """A one-line TemplateError naming the template and line for an error raised while loading or rendering
+    `name`; None when template code did not raise it (a bug of ours, worth its traceback)."""
+    env = environment(root)
+    if isinstance(err, TemplateError):
+        return err
+    if isinstance(err, TemplateNotFound):
+        missing = err.name or name  # an {% include %} or {% import %} inside `name` may be what is missing
+        where = "" if missing == name else f" (needed by {_where(err, name, env)})"
+        return TemplateError(f"template {missing!r} not found under {_root(env)}{where}")
+    if isinstance(err, TemplateSyntaxError):
+        line = f", line {err.lineno}" if err.lineno else ""
+        return TemplateError(f"template {err.name or name!r}{line}: {err.message}")
+    if not isinstance(err, (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
+                            AttributeError, RecursionError)):
+        return None
+    where = _where(err, name, env)
+    if "line" not in where and not isinstance(err, jinja2.TemplateError):
+        return None
+    message = err.message if isinstance(err, jinja2.TemplateError) else f"{type(err).__name__}: {err}"
+    return TemplateError(f"{where}: {' '.join(str(message).split())}")
+
+
+def check_templates(root: str) -> None:
+    """Compile every template under `root` (a --template-dir), so a syntax error stops a run before it starts."""
+    env = environment(root)
+    for path in sorted(Path(root).rglob("*.jinja")):
+        name = path.relative_to(root).as_posix()
+        try:
+            env.get_template(name)
+        except Exception as err:
+            converted = template_error(err, name, root=root)
+            if converted is None:
+                raise
+            raise converted from None
+
+
+def _root(env: Environment) -> str:
+    return str(env.loader.searchpath[0])  # type: ignore[union-attr]
+
+
+def _where(err: BaseException, name: str, env: Environment) -> str:
+    """'template NAME, line N' for the innermost template line in `err`'s traceback (else just the name).
+
+    Jinja rewrites tracebacks so that frames of template code carry the template's file and line."""
+    import traceback
+
+    root = Path(_root(env)).resolve()
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        path = Path(frame.filename)
+        if path.suffix == ".jinja" and path.resolve().is_relative_to(root):
+            return f"template {path.resolve().relative_to(root).as_posix()!r}, line {frame.lineno}"
+    return f"template {name!r}"
 
 
 def template_source(name: str, *, root: str | None = None) -> str:

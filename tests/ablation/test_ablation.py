@@ -116,7 +116,7 @@ def test_folder_in_use_or_spec_changed_is_refused(spec: RunSpec, ablation: tuple
     out, _ = ablation
     with pytest.raises(AblationError, match="pass --resume"):
         run_ablation(spec, out=out)
-    with pytest.raises(AblationError, match="different spec"):
+    with pytest.raises(AblationError, match=r"differ .* spec seed 6 \(was 5\)"):
         run_ablation(parse_spec({**SMALL, "seed": 6}), out=out, resume=True)
     with pytest.raises(AblationError, match="contradict"):
         run_ablation(spec, out=out, resume=True, overwrite=True)

@@ -73,17 +73,45 @@ def test_judge_selection(monkeypatch: pytest.MonkeyPatch) -> None:
         classifier_for("openai:gpt-4o-mini")
 
 
-def test_plot_has_accuracy_and_four_behavior_panels(tmp_path: Path) -> None:
-    rows = [
-        {
-            "step": s,
-            "accuracy": a,
-            "backtracking": 1.0,
-            "backward_chaining": 0.5,
-            "subgoal_setting": 0.2,
-            "verification": v,
-        }
-        for s, a, v in [(0, 0.1, 0.0), (50, 0.3, 1.5), (100, 0.5, 2.0)]
+def _rows(accuracy: list[float], verification: list[float], **extra: object) -> list[dict]:
+    return [
+        {"step": s, "accuracy": a, "backtracking": 1.0, "backward_chaining": 0.0, "subgoal_setting": 0.2,
+         "verification": v, "mean_chars": 300.0 + s, **extra}
+        for s, a, v in zip((0, 50, 100), accuracy, verification, strict=True)
     ]
-    path = plot(rows, tmp_path / "p.png", label="all")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_is_a_titled_2x3_grid_with_fixed_scales(tmp_path: Path) -> None:
+    import struct
+
+    from cogbeh.train.evaluate import figure
+
+    rows = _rows([0.0, 0.0, 0.0], [0.0, 1.5, 2.0])
+    fig = figure(rows, title="Evaluation of tiny-llama")
+    axes = fig.get_axes()
+    titles = ["Accuracy", "Backtracking", "Backward chaining", "Subgoal setting", "Verification",
+              "Response length"]
+    assert [a.get_title() for a in axes] == titles
+    assert fig.get_suptitle() == "Evaluation of tiny-llama"
+    assert axes[0].get_ylim() == (0.0, 1.0)  # all-zero accuracy is not blown up to +-0.04
+    assert axes[0].get_ylabel() == "fraction correct" and axes[3].get_xlabel() == "training step"
+    assert all(a.get_ylim()[0] == 0.0 for a in axes)
+    assert axes[2].get_ylim() == (0.0, 1.0)  # an all-zero count sits on the axis
+    assert list(axes[3].get_xticks()) == [0, 50, 100]
+    assert all(len(a.get_lines()) == 1 for a in axes)
+    path = plot(rows, tmp_path / "p.png", title="Evaluation of tiny-llama")
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (1560, 900)  # a readable grid, not a 2400x384 strip
+
+
+def test_plot_draws_one_line_per_run(tmp_path: Path) -> None:
+    from cogbeh.train.evaluate import figure
+
+    by_name = figure({"all": _rows([0.1, 0.3, 0.5], [0, 1, 2]), "none": _rows([0.1, 0.1, 0.2], [0, 0, 0])})
+    assert all([line.get_label() for line in a.get_lines()] == ["all", "none"] for a in by_name.get_axes())
+    assert [t.get_text() for t in by_name.legends[0].get_texts()] == ["all", "none"]
+    tagged = _rows([0.1, 0.3, 0.5], [0, 1, 2], run="a") + _rows([0.2, 0.2, 0.2], [0, 0, 0], run="b")
+    assert [line.get_label() for line in figure(tagged).get_axes()[0].get_lines()] == ["a", "b"]
+    single = figure(_rows([0.1, 0.3, 0.5], [0, 1, 2]))
+    assert not single.legends  # one run: the title names it, no legend

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cogbeh.behaviors import BEHAVIORS, PAPER_CONDITIONS
+from cogbeh.behaviors import BEHAVIORS, PAPER_CONDITIONS, config_name
 from cogbeh.classify.base import BehaviorClassifier, BehaviorCounts, ClassifyError, RuleClassifier
 
 #: The condition of a record that has none (e.g. LLM outputs given only as `text`).
@@ -85,8 +85,10 @@ class BehaviorTable:
 
     def conditions(self) -> list[str]:
         """Row order: the paper's conditions in the paper's order, then the others alphabetically."""
-        paper = [c for c in PAPER_CONDITIONS if c in self.by_condition]
-        return paper + sorted(c for c in self.by_condition if c not in PAPER_CONDITIONS)
+        # Ablation rows are named by config ('backtracking_verification'): they take the paper's order too.
+        names = [n for c in PAPER_CONDITIONS for n in dict.fromkeys((c, config_name(c)))]
+        paper = [n for n in names if n in self.by_condition]
+        return paper + sorted(c for c in self.by_condition if c not in paper)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures: overall and per condition."""

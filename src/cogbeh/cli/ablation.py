@@ -26,30 +26,44 @@ from cogbeh.cli.generate import PROVIDERS
                    "'test' for the small shipped test tokenizer.")
 @click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
               help="Problems (JSONL, Parquet or dataset folder with nums/target) never to use.")
-@click.option("--quiet", "-q", is_flag=True, help="No summary.")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Generate shard I of N (0-based) for a cluster array; `cogbeh-gen merge` joins the N folders "
+                   "and finishes the ablation as the unsharded run would.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def ablation(spec: str, provider: str | None, model: str | None, out: Path | None, resume: bool, overwrite: bool, workers: int,
-             tokenizer: str | None, exclude: Path | None, quiet: bool) -> None:
+             tokenizer: str | None, exclude: Path | None, shard: str | None, quiet: bool) -> None:
     """Run every condition of SPEC (a YAML file, or a shipped name like 'paper') into one folder."""
     from cogbeh.ablation import AblationError, run_ablation
     from cogbeh.controls import ControlError
     from cogbeh.formats import ExportError
     from cogbeh.runfiles import RunFolderError
+    from cogbeh.shards import parse_shard
     from cogbeh.spec import SpecError, load_spec
     from cogbeh.tokenizer import TokenizerError
 
     began = time.perf_counter()
     try:
+        part = parse_shard(shard) if shard is not None else None
+    except ValueError as err:
+        fail(str(err))
+    try:
         loaded = load_spec(spec)
         if model is not None:
             loaded = loaded.model_copy(update={"model": model})
-        folder = out or Path("outputs") / loaded.name
+        suffix = f"-shard{part[0]}of{part[1]}" if part else ""
+        folder = out or Path("outputs") / f"{loaded.name}{suffix}"
         manifest = run_ablation(loaded, out=folder, provider=provider, resume=resume, overwrite=overwrite,
                                 workers=workers, tokenizer=tokenizer, exclude=str(exclude) if exclude else None,
-                                log=lambda line: click.echo(f"cogbeh-gen: {line}", err=True))
+                                log=lambda line: click.echo(f"cogbeh-gen: {line}", err=True),
+                                progress=not quiet, shard=part)  # a bar only when stderr is a terminal
     except (SpecError, AblationError, ControlError, ExportError, RunFolderError, TokenizerError) as err:
         fail(str(err))
-    if not quiet:
+    if not quiet and part is None:
         click.echo(format_summary(manifest, time.perf_counter() - began), err=True)
+    elif not quiet:
+        made = ", ".join(f"{config} {unit['records']}" for config, unit in manifest["units"].items())
+        click.echo(f"shard {part[0]}/{part[1]}: records generated per condition: {made}; merge the {part[1]} "
+                   "shard folders with `cogbeh-gen merge`", err=True)
     click.echo(str(folder))
 
 

@@ -66,11 +66,13 @@ def _audit_row(row: dict[str, Any], min_backtracks: int) -> list[Any]:
         record = Record.model_validate(row)
     except ValueError:  # not our schema (another tool's rows): read it leniently, as LLM text
         from cogbeh.audit import audit_text
+        from cogbeh.countdown.rules import whole_number
 
-        try:
-            nums, target = [int(n) for n in row["nums"]], int(row["target"])
+        try:  # whole numbers only: int() would truncate a 3.7 and audit a table that is not the row's
+            nums = [whole_number(n, "nums") for n in row["nums"]]
+            target = whole_number(row["target"], "target")
         except (KeyError, TypeError, ValueError):
-            return ["no usable 'nums' and 'target' fields"]
+            return ["no usable 'nums' and 'target' fields (whole numbers)"]
         return audit_text(row["completion"], nums, target, strict=False)
     return audit_record(record, min_backtracks=min_backtracks)
 

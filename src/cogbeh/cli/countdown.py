@@ -57,7 +57,10 @@ def solve(
 def problems(count: int, preset: str, seed: int, out: Path | None, keep_unsolvable: bool) -> None:
     """Sample a seeded problem set as JSONL with `nums` and `target` (the Countdown-Tasks-3to4 shape)."""
     overrides = {"solvable": False} if keep_unsolvable else {}
-    chosen = sample_problems(count, preset=preset, seed=seed, **overrides)
+    try:
+        chosen = sample_problems(count, preset=preset, seed=seed, **overrides)
+    except ValueError as err:  # more problems than the preset's space holds
+        fail(f"-n {count}: {err}")
     if out is None:
         for problem in chosen:
             click.echo(json.dumps(problem.to_dict(), separators=(",", ":")))

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cogbeh.cli.errors import fail
+from cogbeh.cli.errors import Interrupted, fail
 
 F = Callable[..., Any]
 PROVIDERS = ("symbolic", "anthropic", "openai")
@@ -27,9 +27,10 @@ def main_job_options(command: F) -> F:
         click.option("--preset", type=click.Choice(PRESET_NAMES), default="paper", show_default=True,
                      help="Problem distribution."),
         click.option("--backtracks", default=None, metavar="K|LO-HI",
-                     help="Dead ends per trace (needs backtracking); default 1-3, sampled per trace."),
+                     help="Dead ends per trace (needs backtracking), at most 16; default 1-3, sampled per trace."),
         click.option("--backward-steps", default=None, metavar="K|LO-HI",
-                     help="Backward-chaining steps per trace (needs backward_chaining); default: 1-3, as deep as fits."),
+                     help="Backward-chaining steps per trace (needs backward_chaining), at most the preset's size "
+                          "minus 2 (paper 2, classic 4); default: 1-3, as deep as fits."),
         click.option("--incorrect", is_flag=True, help="Same structure, but every trace ends on a wrong answer."),
         click.option("--provider", type=click.Choice(PROVIDERS), default="symbolic", show_default=True,
                      help="Where traces come from: the offline symbolic engine or an LLM API."),
@@ -43,12 +44,15 @@ def main_job_options(command: F) -> F:
         click.option("--exclude", type=click.Path(exists=True, path_type=Path), default=None,
                      help="Problems (JSONL, Parquet or dataset folder with nums/target) that must never appear."),
         click.option("--max-attempts", type=click.IntRange(min=1), default=None, help="Candidates tried at most."),
+        click.option("--shard", default=None, metavar="I/N",
+                     help="Make shard I of N (0-based) for a cluster array; `cogbeh-gen merge` joins the N "
+                          "folders into the unsharded run's, byte for byte."),
         click.option("--no-behavior-filter", is_flag=True, help="Keep traces the classifier disagrees with."),
         click.option("--template-dir", type=click.Path(file_okay=False, exists=True), default=None,
                      help="Use these templates instead of the shipped ones."),
-        click.option("--control", default=None, metavar="NAME",
-                     help="Also derive a control into OUT/<control>/: empty_cot, length_matched (dots), "
-                          "incorrect_only (no_positive), shuffled_steps, cue_stripped."),
+        click.option("--control", "controls", multiple=True, metavar="NAME",
+                     help="Also derive a control into OUT/<control>/ (repeatable): empty_cot, length_matched "
+                          "(dots), incorrect_only (no_positive), shuffled_steps, cue_stripped."),
         click.option("--tokenizer", default=None, metavar="PATH|HUB_ID",
                      help="Target model's tokenizer for length_matched (required there; "
                           "'test' for the small shipped test tokenizer)."),
@@ -57,6 +61,10 @@ def main_job_options(command: F) -> F:
         click.option("--test-size", default="0", show_default=True, metavar="N|FRACTION",
                      help="Problems held out for the test split of --format outputs: a count or a fraction."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary."),
+        click.option("--preview", type=click.IntRange(min=1), default=None, metavar="K",
+                     help="Print the first K records the run would make (prompt and completion) and "
+                          "write nothing; -n may be left out. LLM providers: print K rendered prompts, "
+                          "as --dry-run."),
     ]
     from cogbeh.cli.llm_job import llm_job_options  # the LLM providers' options (their logic loads lazily)
 
@@ -79,14 +87,18 @@ def parse_count(text: str | None) -> int:
     return value
 
 
-def parse_range(text: str | None, *, flag: str = "--backtracks") -> tuple[int, int] | None:
-    """'3' -> (3, 3); '1-4' -> (1, 4)."""
+def parse_range(text: str | None, *, flag: str = "--backtracks", most: int | None = None) -> tuple[int, int] | None:
+    """'3' -> (3, 3); '1-4' -> (1, 4); refused past `most`."""
     if text is None:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", text)
     if not match:
         fail(f"{flag} takes a count like 3 or a range like 1-4, got {text!r}")
-    low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+    parts = (match.group(1), match.group(2) or match.group(1))
+    if most is not None and any(len(part) > 9 or int(part) > most for part in parts):  # before int(): '9' * 5000
+        shown = text if len(text) <= 24 else text[:24] + "..."
+        fail(f"{flag} is at most {most} per trace, got {shown!r}; e.g. {flag} 1-{most}")
+    low, high = int(parts[0]), int(parts[1])
     if low > high:
         fail(f"{flag} range {text!r} is empty; write LOW-HIGH with LOW <= HIGH")
     return low, high
@@ -94,10 +106,16 @@ def parse_range(text: str | None, *, flag: str = "--backtracks") -> tuple[int, i
 
 def run_main_job(**options: Any) -> None:
     """Validate options, run the pipeline, print the summary."""
-    from cogbeh.behaviors import UnknownBehaviorError, condition_name, parse_condition
+    from cogbeh.behaviors import (
+        MAX_BACKTRACKS,
+        MAX_BACKWARD_STEPS,
+        UnknownBehaviorError,
+        condition_name,
+        parse_condition,
+    )
 
     if options["behavior"] is None:
-        if options["count"] is None:
+        if options["count"] is None and options["preview"] is None:
             click.echo(click.get_current_context().get_help())
             return
         fail("--behavior is required, e.g. --behavior backtracking (or all, none, backtracking+verification)")
@@ -105,13 +123,14 @@ def run_main_job(**options: Any) -> None:
         behaviors = parse_condition(options["behavior"])
     except UnknownBehaviorError as err:
         fail(str(err))
-    count = parse_count(options["count"])
-    backtracks = parse_range(options["backtracks"])
+    preview = options["preview"]
+    count = preview if preview is not None and options["count"] is None else parse_count(options["count"])
+    backtracks = parse_range(options["backtracks"], most=MAX_BACKTRACKS)
     if backtracks is not None and "backtracking" not in behaviors:
         fail(f"--backtracks needs backtracking in --behavior (got {condition_name(behaviors)!r})")
     if backtracks == (0, 0) or (backtracks and backtracks[0] == 0):
         fail("--backtracks must be at least 1 when backtracking is requested; drop backtracking for 0")
-    backward = parse_range(options["backward_steps"], flag="--backward-steps")
+    backward = parse_range(options["backward_steps"], flag="--backward-steps", most=MAX_BACKWARD_STEPS)
     if backward is not None and ("backward_chaining" not in behaviors or backward[0] == 0):
         fail("--backward-steps needs backward_chaining in --behavior and a count of at least 1")
     if backward is not None:
@@ -119,16 +138,33 @@ def run_main_job(**options: Any) -> None:
 
         # Each backward step peels one number off the part still to be made, down to a pair.
         deepest = max(PRESETS[options["preset"]].sizes) - 2
-        if backward[0] > deepest:
-            fail(f"--backward-steps {backward[0]} needs problems of {backward[0] + 2}+ numbers; preset "
+        if backward[1] > deepest:  # the high end too: a chain that cannot be laid out is a rejection every time
+            fail(f"--backward-steps {backward[1]} needs problems of {backward[1] + 2}+ numbers; preset "
                  f"{options['preset']!r} chains back at most {deepest} step(s) (try --preset classic)")
     options["backward_range"] = backward
     if options["resume"] and options["overwrite"]:
         fail("--resume and --overwrite contradict each other; pick one")
-    _check_control_and_formats(options)
+    _check_control_and_formats(options, count)
     _check_provider_options(options, backtracks)
+    _check_shard(options)
     out = options["out"] or Path("outputs") / _default_name(condition_name(behaviors), count, options)
     exclude = tuple(_load_exclude(options["exclude"])) if options["exclude"] is not None else ()
+    _check_supply(count, options, exclude)
+    if preview is not None and options["provider"] == "symbolic":
+        from cogbeh.cli.preview import preview_symbolic
+
+        preview_symbolic(_job_config(behaviors, count, backtracks, out, exclude, options), preview, options)
+        return
+    options["dry_run"] = options.get("dry_run") or preview is not None  # an LLM preview is a dry run
+    try:
+        _generate_and_derive(behaviors, count, backtracks, out, exclude, options)
+    except KeyboardInterrupt:  # Ctrl-C: what is on disk is complete lines; say how much and how to finish
+        raise Interrupted(out / "records.jsonl", count) from None
+
+
+def _generate_and_derive(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
+                         exclude: tuple, options: dict[str, Any]) -> None:
+    """Run the job, derive each --control from it, export --format outputs, print where they went."""
     if options["provider"] == "symbolic":
         folder, records = _run_symbolic(behaviors, count, backtracks, out, exclude, options)
     else:
@@ -138,11 +174,43 @@ def run_main_job(**options: Any) -> None:
         from cogbeh.records import read_records
 
         records = list(read_records(folder / "records.jsonl"))
-    if options["control"] is not None:
-        folder, records = _derive_control(out, options)
-    if options["formats"]:
-        _export(folder, records, options, list(exclude))
-    click.echo(str(folder / "records.jsonl"))
+        _write_card(folder, records)
+    results = [_derive_control(out, c, options) for c in options["controls"]] or [(folder, records)]
+    lines: list[str] = []
+    for folder, records in results:
+        exported = _export(folder, records, options, list(exclude)) if options["formats"] else None
+        lines += format_outputs(out, folder, exported).splitlines()
+    if not options["quiet"]:
+        click.echo("\n".join(dict.fromkeys(lines)), err=True)  # the run's own row once, however many controls
+    for folder, _ in results:
+        click.echo(str(folder / "records.jsonl"))
+
+
+def _write_card(folder: Path, records: list[Any]) -> None:
+    """An LLM run folder gets the README.md a symbolic run writes itself (load_dataset(folder) works)."""
+    import json
+
+    from cogbeh.hub import write_run_card
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    write_run_card(folder, manifest, records)
+
+
+def format_outputs(out: Path, folder: Path, exported: dict[str, Any] | None) -> str:
+    """The summary's last rows: where the run's records, its control and its --format files were written."""
+    rows = [("run records", str(out / "records.jsonl"))]
+    if folder != out:
+        rows.append(("control", str(folder / "records.jsonl")))
+    for name in (exported or {}).get("files", []):
+        fmt = name.split("/", 1)[0]
+        rows.append((f"format {fmt}", str(folder / name)))
+    if exported is not None:
+        rows.append(("splits", str(folder / "splits.json")))
+    from cogbeh.behaviors import BEHAVIORS
+
+    # As wide as the summary table above it (its widest names are behaviors), so the columns line up.
+    width = max(len("distinct 4-grams"), *map(len, BEHAVIORS), *(len(name) for name, _ in rows))
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
 
 def _llm_only_given(ctx: click.Context) -> list[str]:
@@ -173,24 +241,33 @@ def _run_llm(behaviors: frozenset[str], count: int, out: Path, exclude: tuple, o
 
     problems = None
     if exclude:  # a fixed problem list drawn around the excluded problems
-        from cogbeh.countdown import sample_problems
+        from cogbeh.countdown import take_problems
 
-        budget = options["max_attempts"] or 3 * count + 50
-        problems = tuple(sample_problems(budget, preset=options["preset"], seed=options["seed"], exclude=exclude))
+        budget = options["max_attempts"] or 3 * count + 50  # fewer when the preset's space runs out first
+        problems = tuple(take_problems(budget, preset=options["preset"], seed=options["seed"], exclude=exclude))
     return run_llm_main_job(behaviors=behaviors, count=count, out=out, options=options, problems=problems)
 
 
-def _check_control_and_formats(options: dict[str, Any]) -> None:
+def _check_control_and_formats(options: dict[str, Any], count: int) -> None:
+    """Every --control, --tokenizer, --format and --test-size problem, before anything is generated."""
     from cogbeh.controls import ControlError, check_control
-    from cogbeh.formats import FORMATS, ExportError, parse_test_size
+    from cogbeh.formats import FORMATS, ExportError, held_out_count, parse_test_size
 
-    if options["control"] is not None:
-        try:
-            options["control"] = check_control(options["control"], tokenizer=options["tokenizer"])
-        except ControlError as err:
-            fail(str(err))
-    elif options["tokenizer"] is not None:
+    try:
+        # Canonical names, each once: `--control dots --control length_matched` is one control.
+        checked = [check_control(c, tokenizer=options["tokenizer"]) for c in options["controls"]]
+        controls = tuple(dict.fromkeys(checked))
+    except ControlError as err:
+        fail(str(err))
+    if options["tokenizer"] is not None and "length_matched" not in controls:
         fail("--tokenizer is only used by --control length_matched; add it or drop --tokenizer")
+    if "incorrect_only" in controls and len(controls) > 1 and options["provider"] == "symbolic":
+        # The symbolic engine makes incorrect_only by generating the run itself with wrong answers.
+        fail("--control incorrect_only generates the whole symbolic run with wrong answers, so the other "
+             "controls would derive from it; run incorrect_only on its own --out (or use "
+             "`cogbeh-gen ablation`)")
+    options["controls"] = controls
+    options["control"] = controls[-1] if controls else None  # one control's name, for --preview
     unknown = [f for f in options["formats"] if f not in FORMATS]
     if unknown:
         fail(f"unknown --format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
@@ -200,23 +277,29 @@ def _check_control_and_formats(options: dict[str, Any]) -> None:
         fail(str(err))
     if options["test_size"] and not options["formats"]:
         fail("--test-size splits the --format outputs; add --format parquet (or dataset, trl, verl)")
+    try:  # each record is a distinct problem, so -n bounds the problems there are to hold out
+        if options["test_size"] and held_out_count(count, options["test_size"]) >= count:
+            fail(f"--test-size {options['test_size']} holds out all {count} problems; leave some for train")
+    except ExportError as err:
+        fail(f"--test-size: {err}")
 
 
 def _default_name(condition: str, count: int, options: dict[str, Any]) -> str:
     suffix = "-incorrect" if options["incorrect"] else ""
-    suffix += f"-{options['control']}" if options["control"] else ""
+    suffix += "".join(f"-{control}" for control in options["controls"])
     provider = "" if options["provider"] == "symbolic" else f"-{options['provider']}"
-    return f"{condition.replace('+', '_')}-n{count}-s{options['seed']}{provider}{suffix}"
+    shard = f"-shard{options['shard'][0]}of{options['shard'][1]}" if options.get("shard") else ""
+    return f"{condition.replace('+', '_')}-n{count}-s{options['seed']}{provider}{suffix}{shard}"
 
 
-def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
-                  exclude: tuple, options: dict[str, Any]) -> tuple[Path, list[Any]]:
-    from cogbeh.pipeline import GenerationError, JobConfig, auto_workers, run
-    from cogbeh.runfiles import RunFolderError
+def _job_config(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
+                exclude: tuple, options: dict[str, Any]) -> Any:
+    """The symbolic run's JobConfig (the run and --preview share it: a preview shows the run's records)."""
+    from cogbeh.pipeline import JobConfig, auto_workers
 
     # Symbolic traces of a correct condition are all correct: incorrect_only takes the same structure in
     # incorrect mode on the same problems (as ablations do).
-    incorrect = options["incorrect"] or options["control"] == "incorrect_only"
+    incorrect = options["incorrect"] or "incorrect_only" in options["controls"]
     config = JobConfig(
         behaviors=behaviors, n=count, out=out, seed=options["seed"], preset=options["preset"],
         backtracks=backtracks, backward_steps=options["backward_range"], incorrect=incorrect,
@@ -224,10 +307,57 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
         resume=options["resume"], overwrite=options["overwrite"], max_attempts=options["max_attempts"],
         behavior_filter=not options["no_behavior_filter"], template_dir=options["template_dir"], exclude=exclude,
     )
+    if not options.get("shard"):
+        return config
+    from dataclasses import replace
+
+    from cogbeh.shards import shard_block
+
+    # A shard accepts its quota of the whole run's n, scanning its indices within the whole run's attempt bound.
+    block = shard_block(options["shard"], count)
+    return replace(config, n=block["quota"], max_attempts=config.attempt_budget(), shard=options["shard"],
+                   extra_manifest={**config.extra_manifest, "shard": block})
+
+
+def _check_shard(options: dict[str, Any]) -> None:
+    """--shard I/N parsed, and refused where a shard's folder would not be a slice of one run."""
+    if options.get("shard") is None:
+        return
+    from cogbeh.shards import parse_shard
+
+    try:
+        options["shard"] = parse_shard(options["shard"])
+    except ValueError as err:
+        fail(str(err))
+    if options["provider"] != "symbolic":
+        fail("--shard is for the symbolic engine; LLM runs resume and batch instead (--provider symbolic)")
+    clash = next((flag for flag, key in (("--preview", "preview"), ("--control", "controls"),
+                                         ("--format", "formats")) if options.get(key)), None)
+    if clash:
+        fail(f"{clash} applies to the whole run: drop it from the shards and pass it to `cogbeh-gen merge`")
+
+
+def _check_supply(count: int, options: dict[str, Any], exclude: tuple) -> None:
+    """Refuse an -n larger than the preset's space of distinct problems before anything runs."""
+    from cogbeh.countdown.space import ProblemSupplyError, check_supply
+
+    try:
+        check_supply(count, preset=options["preset"], exclude=exclude)
+    except ProblemSupplyError as err:
+        fail(f"-n {count}: {err}")
+
+
+def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, int] | None, out: Path,
+                  exclude: tuple, options: dict[str, Any]) -> tuple[Path, list[Any]]:
+    from cogbeh.pipeline import GenerationError, run
+    from cogbeh.runfiles import RunFolderError
+    from cogbeh.templating import TemplateError
+
+    config = _job_config(behaviors, count, backtracks, out, exclude, options)
     began = time.perf_counter()
     try:
         result = run(config, progress=not options["quiet"] and count >= 200)
-    except RunFolderError as err:
+    except (RunFolderError, TemplateError) as err:
         fail(str(err))
     except GenerationError as err:
         raise click.ClickException(str(err)) from None
@@ -236,28 +366,28 @@ def _run_symbolic(behaviors: frozenset[str], count: int, backtracks: tuple[int, 
     return result.folder, result.records
 
 
-def _derive_control(source: Path, options: dict[str, Any]) -> tuple[Path, list[Any]]:
+def _derive_control(source: Path, control: str, options: dict[str, Any]) -> tuple[Path, list[Any]]:
     from cogbeh.ablation import derive_run
     from cogbeh.controls import ControlError, tokenizer_line
     from cogbeh.records import read_records
 
-    target = source / options["control"]
+    target = source / control
     try:
-        manifest = derive_run(source, options["control"], target, tokenizer=options["tokenizer"], seed=options["seed"])
+        manifest = derive_run(source, control, target, tokenizer=options["tokenizer"], seed=options["seed"])
     except (ControlError, OSError, ValueError) as err:
-        fail(f"--control {options['control']}: {err}")
+        fail(f"--control {control}: {err}")
     line = tokenizer_line(manifest.get("control_stats", {}))
     if line and not options["quiet"]:
         click.echo(line, err=True)
     return target, list(read_records(target / "records.jsonl"))
 
 
-def _export(folder: Path, records: list[Any], options: dict[str, Any], exclude: list[Any]) -> None:
+def _export(folder: Path, records: list[Any], options: dict[str, Any], exclude: list[Any]) -> dict[str, Any]:
     from cogbeh.formats import ExportError, export
 
     try:
-        export(folder, records, list(options["formats"]), test_size=options["test_size"], seed=options["seed"],
-               exclude=exclude)
+        return export(folder, records, list(options["formats"]), test_size=options["test_size"],
+                      seed=options["seed"], exclude=exclude)
     except ExportError as err:
         fail(f"--format: {err}")
 

@@ -91,7 +91,7 @@ def run_llm_main_job(
     if options.get("dry_run"):
         from cogbeh.llm.dryrun import dry_run
 
-        click.echo(dry_run(job), nl=False)
+        click.echo(dry_run(job, show=options.get("preview") or 3), nl=False)
         return None
     try:
         check_key(job.provider)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
 import click
 
-from cogbeh.cli.errors import print_error
+from cogbeh import __version__
+from cogbeh.cli.errors import Interrupted, fail, print_error
 from cogbeh.cli.generate import main_job_options, run_main_job
 
 #: Subcommands, imported only when used so that the main job never pays for torch, datasets or the SDKs.
@@ -19,10 +21,17 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "cogbeh.cli.batch:batch",
     "ablation": "cogbeh.cli.ablation:ablation",
     "publish": "cogbeh.cli.publish:publish",
+    "merge": "cogbeh.cli.merge:merge",
+    "inspect": "cogbeh.cli.inspection:inspect",
     "train": "cogbeh.cli.train:train",
     "eval": "cogbeh.cli.train:evaluate",
     "export": "cogbeh.cli.train:export",
+    "list": "cogbeh.cli.info:list_command",
+    "env": "cogbeh.cli.info:env",
 }
+#: The `train` extra's packages: a command that cannot import one says how to install the extra.
+TRAIN_EXTRA: tuple[str, ...] = ("torch", "transformers", "trl", "peft", "accelerate")
+TRAIN_EXTRA_HINT = "install the train extra: pip install 'cogbeh-gen[train]'"
 
 
 class LazyGroup(click.Group):
@@ -39,11 +48,18 @@ class LazyGroup(click.Group):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:
-            raise click.UsageError(f"command {cmd_name!r} needs the missing package {err.name!r}") from None
+            hint = f"; {TRAIN_EXTRA_HINT}" if _in_train_extra(err) else ""
+            raise click.UsageError(f"command {cmd_name!r} needs the missing package {err.name!r}{hint}") \
+                from None
         return getattr(module, attribute)
 
 
+def _in_train_extra(err: ModuleNotFoundError) -> bool:
+    return (err.name or "").split(".")[0] in TRAIN_EXTRA
+
+
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cogbeh-gen", message="%(prog)s %(version)s")
 @main_job_options
 @click.pass_context
 def cli(ctx: click.Context, **options: object) -> None:
@@ -53,12 +69,29 @@ def cli(ctx: click.Context, **options: object) -> None:
     """
     if ctx.invoked_subcommand is None:
         run_main_job(**options)
+        return
+    # Main-job options before a command would be dropped without a word: `cogbeh-gen -n 5 classify x`.
+    given = [p.opts[0] for p in ctx.command.params
+             if p.name and ctx.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        command = ctx.invoked_subcommand
+        fail(f"{given[0]} is a main-job option and does nothing before the command {command!r}; "
+             f"put the command first (see `cogbeh-gen {command} --help`)")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry: every usage error is one line on stderr with exit status 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        result = cli.main(args=argv, prog_name="cogbeh-gen", standalone_mode=False)
+        result = cli.main(args=args, prog_name="cogbeh-gen", standalone_mode=False)
+    except Interrupted as stop:
+        click.echo(f"cogbeh-gen: {stop.message(args)}", err=True)
+        sys.exit(130)
+    except ModuleNotFoundError as err:
+        if not _in_train_extra(err):
+            raise
+        print_error(f"missing package {err.name!r}: {TRAIN_EXTRA_HINT}")
+        sys.exit(2)
     except click.Abort:
         print_error("aborted")
         sys.exit(130)
@@ -67,6 +100,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # A full disk anywhere the commands did not name the folder themselves (exports, publish, controls).
+        where = f" writing {err.filename}" if err.filename else ""
+        print_error(f"no space left on the device{where} ({err.strerror}); free some space and run again")
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)
 
 

@@ -8,7 +8,15 @@ from cogbeh.countdown.io import (
     problems_to_dataset,
     save_problems,
 )
-from cogbeh.countdown.problem import PRESETS, Preset, Problem, iter_problems, resolve_preset, sample_problems
+from cogbeh.countdown.problem import (
+    PRESETS,
+    Preset,
+    Problem,
+    iter_problems,
+    resolve_preset,
+    sample_problems,
+    take_problems,
+)
 from cogbeh.countdown.rules import RULES, Rules
 from cogbeh.countdown.solver import is_solvable, reachable
 from cogbeh.countdown.verify import check, countdown_reward, evaluate, extract_answer, score
@@ -36,4 +44,5 @@ __all__ = [
     "save_problems",
     "score",
     "solve",
+    "take_problems",
 ]

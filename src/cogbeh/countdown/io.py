@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cogbeh.countdown.problem import Problem
+from cogbeh.countdown.rules import whole_number
 
 
 def problem_from_row(row: dict[str, Any]) -> Problem:
@@ -16,9 +17,8 @@ def problem_from_row(row: dict[str, Any]) -> Problem:
     target = row.get("target")
     if not isinstance(nums, (list, tuple)) or target is None:
         raise ValueError("row needs a 'nums' list and a 'target'")
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in nums) or not isinstance(target, int):
-        raise ValueError("'nums' and 'target' must be integers")
-    return Problem(tuple(nums), target)
+    # Whole floats (3.0, as float Parquet columns hold) are those integers; 3.5 is refused, never truncated.
+    return Problem(tuple(whole_number(n, "each of 'nums'") for n in nums), whole_number(target, "'target'"))
 
 
 def save_problems(problems: Iterable[Problem], path: str | Path) -> Path:
@@ -71,8 +71,14 @@ def _load_dataset_folder(path: Path, split: str) -> Any:
 
 
 def problems_from_rows(rows: Iterable[dict[str, Any]]) -> list[Problem]:
-    """Problems from row mappings (e.g. a list of dicts read from Parquet)."""
-    return [problem_from_row(row) for row in rows]
+    """Problems from row mappings (e.g. a list of dicts read from Parquet); ValueError naming the bad row."""
+    problems = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            problems.append(problem_from_row(row))
+        except (ValueError, AttributeError) as err:
+            raise ValueError(f"row {number}: {err}") from None
+    return problems
 
 
 def problems_from_dataset(dataset: Any) -> list[Problem]:
@@ -80,7 +86,7 @@ def problems_from_dataset(dataset: Any) -> list[Problem]:
     missing = {"nums", "target"} - set(dataset.column_names)
     if missing:
         raise ValueError(f"dataset lacks column(s) {', '.join(sorted(missing))}")
-    return [Problem(tuple(n), t) for n, t in zip(dataset["nums"], dataset["target"], strict=True)]
+    return problems_from_rows({"nums": n, "target": t} for n, t in zip(dataset["nums"], dataset["target"], strict=True))
 
 
 def problems_to_dataset(problems: Iterable[Problem]) -> Any:

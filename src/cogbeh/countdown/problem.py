@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cogbeh.countdown.rules import Rules, validate_rules
 from cogbeh.countdown.solver import is_solvable
+
+if TYPE_CHECKING:
+    from cogbeh.countdown.space import Leftovers
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 
-#: Candidate draws per index before giving up (only reachable with impossible overrides).
+#: Random draws per index before listing the unused problems of its size (a space near its end).
 _MAX_TRIES = 10_000
 
 
@@ -123,15 +128,8 @@ def _draw(rng: random.Random, preset: Preset, size: int) -> tuple[tuple[int, ...
     return tuple(nums), rng.randint(*preset.target_range)
 
 
-def problem_at(seed: int, index: int, preset: Preset, *, skip: Container[str] = frozenset()) -> Problem:
-    """The problem for `index`: the first candidate from Random('seed:index') that fits and is not skipped.
-
-    The count of numbers is drawn once per index, so sizes keep their stated odds in the output even though
-    smaller problems are rejected as unsolvable more often.
-    """
-    # A string seed is hashed with SHA-512 by `random`, so the stream is identical in every process.
-    rng = random.Random(f"{seed}:{index}")
-    size = rng.choice(preset.sizes)
+def _draw_unused(rng: random.Random, preset: Preset, size: int, skip: Container[str]) -> Problem | None:
+    """The first of up to _MAX_TRIES candidates from `rng` that fits and is not skipped; None if all miss."""
     for _ in range(_MAX_TRIES):
         nums, target = _draw(rng, preset, size)
         if preset.solvable and not is_solvable(nums, target, rules=preset.rules):
@@ -139,21 +137,51 @@ def problem_at(seed: int, index: int, preset: Preset, *, skip: Container[str] = 
         candidate = Problem(nums, target)
         if candidate.id not in skip:
             return candidate
-    raise ValueError(f"no acceptable problem found for index {index} after {_MAX_TRIES} draws; relax the preset")
+    return None
+
+
+def _problem_at(seed: int, index: int, preset: Preset, skip: Container[str], leftovers: Leftovers) -> Problem | None:
+    """The problem for `index`: the first candidate from Random('seed:index') that fits and is not skipped.
+
+    The count of numbers is drawn once per index, so sizes keep their stated odds in the output even though
+    smaller problems are rejected as unsolvable more often. Once draws of a size stop finding unused problems
+    (its space is nearly used up), that size's unused problems are listed and picked from directly, and when
+    none is left the index takes another size. None when the whole space is used.
+    """
+    # A string seed is hashed with SHA-512 by `random`, so the stream is identical in every process.
+    rng = random.Random(f"{seed}:{index}")
+    size = rng.choice(preset.sizes)
+    if not leftovers.listed(size):
+        found = _draw_unused(rng, preset, size, skip)
+        if found is not None:
+            return found
+    # Only an index whose draws all missed, or a later one, gets past here. The first such index used to end the
+    # stream with an error, so every index that worked before still gets the same problem (prefix-stable).
+    others = sorted(set(preset.sizes) - {size})
+    rng.shuffle(others)
+    for other in (size, *others):
+        found = None if other == size or leftovers.listed(other) else _draw_unused(rng, preset, other, skip)
+        found = found or leftovers.take(other, rng)
+        if found is not None:
+            return found
+    return None
 
 
 def iter_problems(
     *, preset: str = "paper", seed: int = 0, exclude: Iterable[Problem] | None = None, **overrides: object
 ) -> Iterator[Problem]:
-    """The endless, prefix-stable stream that `sample_problems` takes its first n from."""
+    """The prefix-stable stream `sample_problems` takes its first n from; it ends once the preset's space is used up."""
+    from cogbeh.countdown.space import Leftovers  # space.py builds on this module
+
     chosen = resolve_preset(preset, **overrides)
     skip = {p.id for p in exclude or ()}
-    index = 0
-    while True:
-        problem = problem_at(seed, index, chosen, skip=skip)
+    leftovers = Leftovers(chosen, skip)
+    for index in itertools.count():
+        problem = _problem_at(seed, index, chosen, skip, leftovers)
+        if problem is None:
+            return
         skip.add(problem.id)
         yield problem
-        index += 1
 
 
 def sample_problems(
@@ -167,9 +195,20 @@ def sample_problems(
     """`n` distinct problems; problem i depends only on (seed, i) and the problems before it (prefix-stable).
 
     A candidate equal to an earlier problem or to one in `exclude` (same numbers in any order, same target) is
-    skipped by drawing the next candidate for the same index.
+    skipped by drawing the next candidate for the same index. Asking for more problems than the preset's space
+    holds raises ProblemSupplyError (a ValueError) naming the count, before any is drawn.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    stream = iter_problems(preset=preset, seed=seed, exclude=exclude, **overrides)
-    return [next(stream) for _ in range(n)]
+    from cogbeh.countdown.space import check_supply  # space.py builds on this module
+
+    exclude = list(exclude or ())
+    check_supply(n, preset=preset, exclude=exclude, **overrides)
+    return take_problems(n, preset=preset, seed=seed, exclude=exclude, **overrides)
+
+
+def take_problems(
+    n: int, *, preset: str = "paper", seed: int = 0, exclude: Iterable[Problem] | None = None, **overrides: object
+) -> list[Problem]:
+    """The first `n` problems of the stream, or all of them when the preset's space holds fewer."""
+    return list(itertools.islice(iter_problems(preset=preset, seed=seed, exclude=exclude, **overrides), n))

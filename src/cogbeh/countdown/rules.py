@@ -55,3 +55,24 @@ def allowed(value: Value, rules: Rules) -> bool:
     if not isinstance(value, int):
         return False
     return value > 0 if rules == "classic" else value >= 0
+
+
+def whole_number(value: object, what: str) -> int:
+    """`value` as an int: an int, or a number that is exactly whole (3.0 -> 3, as Parquet float columns hold).
+
+    Anything else is a ValueError naming `what`: truncating 3.7 to 3 would let an answer use a tile that is not
+    on the table, and None or NaN mean a broken row, not a wrong answer.
+    """
+    import math
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be a whole number, got {value!r}")
+    if not number.is_integer():
+        raise ValueError(f"{what} must be a whole number, got {value!r} (refusing to round it)")
+    return int(number)

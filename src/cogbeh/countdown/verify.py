@@ -3,16 +3,18 @@
 Accepted syntax: ASCII integer literals, binary + - * /, parentheses, spaces and tabs. Everything else
 (decimals, exponents, `**`, `//`, `%`, `^`, unary signs, names, calls, non-ASCII digits, '=') is rejected.
 Length, literal and nesting caps make every input decidable in microseconds, whatever its size.
+The table (nums, target) is the caller's data, not the model's: a value that is not a whole number (None, NaN,
+3.5) is a ValueError naming it, never truncated; a float that is exactly whole (3.0) counts as that integer.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-from cogbeh.countdown.rules import Rules, Value, allowed, apply, validate_rules
+from cogbeh.countdown.rules import Rules, Value, allowed, apply, validate_rules, whole_number
 
 #: Longer answers are rejected outright: a 6-number Countdown expression needs well under 100 characters.
 MAX_EXPR_CHARS = 1000
@@ -111,9 +113,22 @@ def _tokens_of(expr: object) -> list[str | int] | None:
         return None
 
 
+def _table(nums: object, target: object) -> tuple[list[int], int]:
+    """`nums` and `target` as ints; ValueError for a malformed table (see the module docstring)."""
+    if isinstance(nums, (str, bytes)) or not isinstance(nums, Iterable):
+        raise ValueError(f"nums must be a list of whole numbers, got {nums!r}")
+    values = list(nums)
+    if type(target) is int and all(type(n) is int for n in values):  # the usual case, kept cheap for rewards
+        return values, target
+    return [whole_number(n, "each of nums") for n in values], whole_number(target, "target")
+
+
 def check(expr: object, nums: Sequence[int], target: int, *, rules: Rules = "standard") -> bool:
-    """Whether `expr` is a valid expression over `nums` (per `rules`) whose exact value is `target`."""
+    """Whether `expr` is a valid expression over `nums` (per `rules`) whose exact value is `target`.
+
+    Never raises on `expr`; raises ValueError when `nums` or `target` is not whole numbers."""
     rules = validate_rules(rules)
+    nums, target = _table(nums, target)
     tokens = _tokens_of(expr)
     if tokens is None:
         return False
@@ -152,7 +167,10 @@ def extract_answer(text: object) -> str | None:
 
 
 def score(completion: object, nums: Sequence[int], target: int, *, format_score: float = 0.1) -> float:
-    """TinyZero's reward made safe: 1.0 if the last answer checks, `format_score` if tagged but wrong, else 0.0."""
+    """TinyZero's reward made safe: 1.0 if the last answer checks, `format_score` if tagged but wrong, else 0.0.
+
+    Never raises on `completion`; raises ValueError when `nums` or `target` is not whole numbers."""
+    nums, target = _table(nums, target)  # before the answer: a broken row must not pass as a 0.0 reward
     answer = extract_answer(_completion_text(completion))
     if answer is None:
         return 0.0

@@ -136,7 +136,7 @@ def sdk_error(err: Exception, sdk: Any, *, secrets: Sequence[str], rate_headers:
     if isinstance(err, sdk.APITimeoutError):
         return ProviderError("timeout", "request timed out")
     if isinstance(err, sdk.APIConnectionError):
-        return ProviderError("connection", f"connection failed: {message}")
+        return ProviderError("connection", connection_message(err, secrets))
     if isinstance(err, sdk.APIStatusError):
         headers = err.response.headers
         return ProviderError(
@@ -147,3 +147,43 @@ def sdk_error(err: Exception, sdk: Any, *, secrets: Sequence[str], rate_headers:
             rate=rate_info(headers, rate_headers),
         )
     return ProviderError("malformed", f"{type(err).__name__}: {message}")
+
+
+def connection_message(err: Exception, secrets: Sequence[str] = ()) -> str:
+    """'cannot connect to http://host:port: connection refused': the endpoint and the root cause of a failed
+    connection (the SDKs only say 'Connection error.'), without path, query or credentials."""
+    import os
+    import urllib.parse
+
+    request = getattr(err, "request", None)
+    url = urllib.parse.urlsplit(str(request.url)) if request is not None else None
+    origin = f"{url.scheme}://{url.hostname}" + (f":{url.port}" if url.port else "") if url and url.hostname else ""
+    chain = _chain(err)
+    cause = next((e for e in chain if isinstance(e, OSError) and e.errno is not None), chain[-1])
+    if isinstance(cause, OSError) and cause.errno and cause.errno > 0:
+        reason = os.strerror(cause.errno)  # "Connection refused", not asyncio's "Connect call failed (...)"
+    elif isinstance(cause, OSError) and cause.strerror:
+        reason = cause.strerror  # DNS: "Name or service not known"
+    else:
+        reason = str(cause) or type(cause).__name__
+    reason = scrub(" ".join(reason.split()), tuple(secrets))[:200]
+    reason = reason[:1].lower() + reason[1:]
+    # httpx names a failure to open the connection ConnectError; anything else broke an open one.
+    connecting = any(type(e).__name__ in ("ConnectError", "ConnectTimeout") for e in chain)
+    where = origin or "the API"
+    return f"cannot connect to {where}: {reason}" if connecting else f"connection to {where} failed: {reason}"
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """`err` and every exception behind it (causes, contexts, exception-group members), outermost first."""
+    seen: set[int] = set()
+    found: list[BaseException] = []
+    stack: list[BaseException | None] = [err]
+    while stack:
+        current = stack.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        found.append(current)
+        stack += [current.__cause__, current.__context__, *getattr(current, "exceptions", ())]
+    return found

@@ -89,23 +89,41 @@ def public_url(url: str | None) -> str | None:
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-#: Options that shape the records: a resumed run must not silently mix in records made under other values.
-_SHAPING = ("provider", "model", "behaviors", "seed", "preset", "temperature", "max_tokens", "correctness",
-            "behavior_filter", "template_dir", "problems")
+#: Options that shape the records, as a --resume conflict names them: a resumed run must not silently mix in
+#: records made under other values.
+_SHAPING = {"provider": "--provider", "model": "--model", "behaviors": "--behavior", "seed": "--seed",
+            "preset": "--preset", "temperature": "--temperature", "max_tokens": "--max-tokens",
+            "correctness": "correctness (--require-correct/--incorrect)",
+            "behavior_filter": "behavior_filter (--no-behavior-filter)", "template_dir": "--template-dir",
+            "problems": "problem list"}
 
 
 def check_resumable(job: LLMJob) -> None:
-    """ValueError naming the first shaping option that differs from the job.json of the folder being resumed."""
-    path = job.out / JOB_FILE
-    if not job.resume or not path.is_file():
+    """RunFolderError (a ValueError) naming every shaping option that differs from the folder's job.json."""
+    from cogbeh.runfiles import read_job, resume_conflict
+
+    saved = read_job(job.out) if job.resume else None
+    if saved is None:
         return
-    saved, now = json.loads(path.read_text(encoding="utf-8")), job.public()
-    for name in _SHAPING:
+    now = job.public()
+    if saved.get("provider") != now["provider"]:  # another engine's folder: its other options mean nothing here
+        raise resume_conflict(job.out, [("--provider", now["provider"], saved.get("provider"))])
+    changes = []
+    for name, option in _SHAPING.items():
         if name == "problems" and saved.get(name) and now[name] and now[name][: len(saved[name])] == saved[name]:
             continue  # an ablation extends its shared problem list between rounds: a longer list is fine
         if name in saved and saved[name] != now[name]:
-            raise ValueError(f"--resume with {name}={now[name]!r} but {job.out} was made with {saved[name]!r}; "
-                             "use the same options, another --out, or --overwrite")
+            shown = (_problems(now[name]), _problems(saved[name])) if name == "problems" else (now[name], saved[name])
+            changes.append((option, *shown))
+    if changes:
+        raise resume_conflict(job.out, changes)
+
+
+def _problems(rows: list[dict[str, Any]] | None) -> str | None:
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
+    return None if rows is None else f"{len(rows)} problems, sha256 {digest}"
 
 
 def save_job(job: LLMJob) -> None:

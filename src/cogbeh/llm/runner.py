@@ -139,14 +139,17 @@ async def run_online(session: Session, provider: Provider, control: Control) -> 
             result = task.result()
             if isinstance(result, ProviderError) and _fatal(result, session):
                 # Left uncommitted, so that --resume retries this candidate once the cause is fixed.
-                control.status, control.error = "api_error", str(result)
+                retried = f" (still failing after {job.retries} retries)" if result.retryable else ""
+                control.status, control.error = "api_error", f"{result}{retried}"
                 continue
             session.offer(session.judge(position, result))
 
 
 def _fatal(error: ProviderError, session: Session) -> bool:
-    # A wrong key never improves; a request the API keeps refusing before any success is a setup problem.
-    return error.kind == "auth" or (error.kind == "request" and session.tally.answered == 0)
+    # Only a request the API refuses (4xx) after it has answered others is about that one prompt: a rejection.
+    # Anything else that outlived its retries (no connection, 5xx, 529, 429, timeouts, broken bodies, a wrong
+    # key, a setup the API refuses from the start) is a fault: stop, never consume the candidate.
+    return error.kind != "request" or session.tally.answered == 0
 
 
 def _install_sigint(control: Control) -> bool:
@@ -176,6 +179,9 @@ async def _main(job: LLMJob, *, progress: bool, count: CountFn | None, collect_o
             await run_online(session, provider, control)
     except ProviderError as err:  # batch create / poll / results failed for good
         control.status, control.error = "api_error", str(err)
+    except BaseException:
+        session.release()  # no manifest after an unexpected error: free the folder at once
+        raise
     finally:
         await provider.aclose()
         if installed:
@@ -183,8 +189,11 @@ async def _main(job: LLMJob, *, progress: bool, count: CountFn | None, collect_o
         bar.close()
         session.close()
     status = "complete" if session.done else (control.status or "max_attempts")
-    manifest = manifests.write(session, status=status, seconds=time.perf_counter() - began, batches=batch_ids,
-                               error=control.error)
+    try:
+        manifest = manifests.write(session, status=status, seconds=time.perf_counter() - began, batches=batch_ids,
+                                   error=control.error)
+    finally:
+        session.release()
     if not session.done:
         session.error = control.error
         raise RunStopped(status, _stop_message(status, session), manifest)
@@ -199,7 +208,8 @@ def _stop_message(status: str, session: Session) -> str:
         "max_attempts": f"stopped at the attempt budget with {done}; see rejected.jsonl, raise --max-attempts and --resume",
         "batch_pending": f"batch submitted ({done}); run `cogbeh-gen batch collect {job.out}` when it has ended",
         "canceled": f"batches were canceled ({done}); `--resume` the main job to submit again",
-        "api_error": f"the API refused the requests ({session.error}); {done}; fix the cause and --resume",
+        "api_error": f"stopped by an API fault: {session.error}; {done}; fix the cause and --resume "
+                     "(the failed problems are tried again, none is skipped)",
     }
     return hints.get(status, f"stopped ({status}) with {done}")
 
@@ -227,5 +237,13 @@ def run_llm(job: LLMJob, *, progress: bool = False, count: CountFn | None = None
     """Run a paid job to exactly `job.n` records in `job.out`; raises RunStopped, MissingKeyError, ValueError.
 
     `collect_only` (batch collect): after a `batch cancel`, collect what finished but submit nothing new."""
+    from cogbeh.runfiles import full_disk
+
     api_key(job.provider)  # a missing key is reported before any folder is touched
-    return asyncio.run(_main(job, progress=progress, count=count, collect_only=collect_only))
+    try:
+        return asyncio.run(_main(job, progress=progress, count=count, collect_only=collect_only))
+    except OSError as err:
+        full = full_disk(err, job.out)
+        if full is None:
+            raise
+        raise full from None

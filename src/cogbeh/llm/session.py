@@ -58,12 +58,16 @@ class Session:
         self._problems: list[Problem] = []
         self._requests: dict[int, tuple[str, Request, Problem]] = {}  # until judged: rendering is not free
         self._stream: Iterator[Problem] = self._problem_stream()
-        check_resumable(job)
-        prepare(job.out, resume=job.resume, overwrite=job.overwrite)
-        save_job(job)
-        self.cache = ResponseCache(job.cache_path())
-        self.tally = Tally()
-        self._load_committed()
+        self._lock = prepare(job.out, resume=job.resume, overwrite=job.overwrite)  # one writer, until release()
+        try:
+            check_resumable(job)
+            save_job(job)
+            self.cache = ResponseCache(job.cache_path())
+            self.tally = Tally()
+            self._load_committed()
+        except BaseException:
+            self._lock.release()
+            raise
         self.buffer: dict[int, Outcome] = {}
         self._records = append_handle(job.out / RECORDS)
         self._rejected = append_handle(job.out / REJECTED)
@@ -220,7 +224,11 @@ class Session:
                 self.on_commit(current)
 
     def close(self) -> None:
-        """Close the append handles (the cache too)."""
+        """Close the append handles (the cache too); the folder stays locked until `release`."""
         self._records.close()
         self._rejected.close()
         self.cache.close()
+
+    def release(self) -> None:
+        """Let another process write the folder (after the manifest is written)."""
+        self._lock.release()

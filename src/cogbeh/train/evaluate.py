@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,8 +222,15 @@ def evaluate(
         rows=rows,
         csv=_write_csv(rows, out / "eval.csv"),
         json=_write_json(rows, out / "eval.json"),
-        plot=plot(rows, out / "eval.png"),
+        plot=plot(rows, out / "eval.png", title=_title(model, checkpoints, len(problems), counter.name)),
     )
+
+
+def _title(model: str, checkpoints: str | Path | None, problems: int, classifier: str) -> str:
+    """Names the run: the model (and checkpoint folder), how many problems, which classifier counted."""
+    name = Path(model).name or str(model)
+    where = f", checkpoints in {Path(checkpoints).name}" if checkpoints is not None else ""
+    return f"Evaluation of {name}{where}: {problems} problems, behaviors by the {classifier} classifier"
 
 
 def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -239,27 +246,74 @@ def _write_json(rows: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def plot(rows: Sequence[dict[str, Any]], path: str | Path, *, label: str | None = None) -> Path:
-    """The paper's panel layout: accuracy, then one panel per behavior, each against training step."""
+#: The figure's panels: (row key, title, y label); accuracy first, as in the paper's figures.
+PANELS: tuple[tuple[str, str, str], ...] = (
+    ("accuracy", "Accuracy", "fraction correct"),
+    *((b, b.replace("_", " ").capitalize(), "mean count per response") for b in BEHAVIORS),
+    ("mean_chars", "Response length", "mean characters per response"),
+)
+
+
+#: One run's rows, or runs by name.
+Runs = Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]]
+
+
+def plot(rows: Runs, path: str | Path, *, label: str | None = None, title: str | None = None) -> Path:
+    """Draw `figure(rows)` to a PNG at `path` (1560x900)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, label=label, title=title)
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def figure(rows: Runs, *, label: str | None = None, title: str | None = None) -> Any:
+    """A 2x3 grid against training step: accuracy (0-1), the four behaviors and response length (from 0).
+
+    `rows` is one run's rows, or runs by name (one line each); rows that carry a `run` or `condition` key
+    are split into one line per value as well.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and in CI
     import matplotlib.pyplot as plt
 
-    steps = [r["step"] for r in rows]
-    panels = [("accuracy", "Accuracy"), *((b, b.replace("_", " ").capitalize()) for b in BEHAVIORS)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
-    for axis, (key, title) in zip(axes, panels, strict=True):
-        axis.plot(steps, [r[key] for r in rows], marker="o", linewidth=1.8, label=label)
-        axis.set_title(title)
-        axis.set_xlabel("training step")
+    runs = _runs(rows, label)
+    fig, grid = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True)
+    for axis, (key, name, unit) in zip(grid.flat, PANELS, strict=True):
+        for number, (run, run_rows) in enumerate(runs.items()):
+            points = sorted((r["step"], r[key]) for r in run_rows if r.get(key) is not None)
+            # A marker per run tells apart lines that coincide; clip_on=False keeps zeros visible on the axis.
+            axis.plot([x for x, _ in points], [y for _, y in points], marker="osD^vP*X"[number % 8],
+                      linewidth=1.8, label=run, clip_on=False)
+        axis.set_title(name)
+        axis.set_ylabel(unit)
         axis.grid(alpha=0.3)
-    axes[0].set_ylabel("fraction correct")
-    axes[1].set_ylabel("mean count per response")
-    if label:
-        axes[0].legend(frameon=False)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+        top = max((r.get(key) or 0 for rs in runs.values() for r in rs), default=0)
+        # Fixed scales: accuracy on [0, 1]; counts and lengths from 0, so all-zero series sit on the axis.
+        axis.set_ylim(0, 1) if key == "accuracy" else axis.set_ylim(0, max(1.0, 1.1 * top))
+    steps = sorted({r["step"] for rs in runs.values() for r in rs})
+    for axis in grid[1]:
+        axis.set_xlabel("training step")
+        if len(steps) <= 10:  # few checkpoints: tick exactly at them, never at fractional steps
+            axis.set_xticks(steps)
+    if len(steps) == 1:
+        grid[0][0].set_xlim(steps[0] - 1, steps[0] + 1)
+    if len(runs) > 1 or label:
+        handles, names = grid[0][0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 6), frameon=False)
+    fig.suptitle(title or "Evaluation", fontsize=13)
+    fig.tight_layout(rect=(0, 0.05 if len(runs) > 1 or label else 0, 1, 1))
+    return fig
+
+
+def _runs(rows: Runs, label: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Rows by run name: a mapping as given, else split on a `run` or `condition` key (else one run)."""
+    if isinstance(rows, Mapping):
+        return {str(name): list(run) for name, run in rows.items()}
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        runs.setdefault(str(row.get("run") or row.get("condition") or label or "model"), []).append(row)
+    return runs
