@@ -116,25 +116,12 @@ def _read_file(path: Path) -> tuple[str, Configs]:
 
 
 def _read_jsonl(path: Path) -> list[Mapping[str, Any]]:
-    rows = []
+    from cogbeh.runfiles import json_rows
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise InspectError(f"{path} is not UTF-8 text; expected JSONL, one JSON object per line") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            if number == len(lines):  # a torn last line (a run cut off mid-write), as read_records allows
-                break
-            raise InspectError(f"{path}:{number}: not JSON ({err.msg}); expected one JSON object per line"
-                               ) from None
-        if not isinstance(row, dict):
-            raise InspectError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-    return rows
+        return [row for _, row in json_rows(path)]
+    except ValueError as err:
+        raise InspectError(str(err)) from None
 
 
 def _read_folder(path: Path, split: str | None) -> tuple[str, Configs]:

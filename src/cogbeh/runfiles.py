@@ -187,6 +187,29 @@ def valid_lines(path: Path) -> list[str]:
     return [line for line in complete if line.strip()]
 
 
+def json_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each line of a JSONL file another tool may have written; a torn last line (a
+    crash mid-write) is skipped; anything else unreadable is a ValueError naming the line and what was expected."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text; expected JSONL, one JSON object per line") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            if number == len(lines):
+                break
+            raise ValueError(f"{path}:{number}: not JSON ({err.msg}); expected one JSON object per line") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        rows.append((number, row))
+    return rows
+
+
 def _check_json_object(path: Path, number: int, line: str) -> None:
     try:
         ok = isinstance(json.loads(line), dict)

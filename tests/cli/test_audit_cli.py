@@ -149,8 +149,8 @@ BAD_INPUT = [
     ("row without a completion", json.dumps({"nums": [1, 2], "target": 3}) + "\n", ":1: expected a record"),
     ("completion that is not a string", json.dumps({"nums": [1, 2], "target": 3, "completion": 7}) + "\n",
      "'completion' string"),
-    ("a JSON list, not a row", "[1, 2]\n" + ROW + "\n", ":1: expected a record"),
-    ("not UTF-8", b"\xff\xfe\x00garbage\n", "cannot read"),
+    ("a JSON list, not a row", "[1, 2]\n" + ROW + "\n", ":1: expected a JSON object"),
+    ("not UTF-8", b"\xff\xfe\x00garbage\n", "is not UTF-8 text"),
 ]
 
 

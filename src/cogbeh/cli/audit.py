@@ -38,23 +38,17 @@ def _min_backtracks(folder: Path) -> int:
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
+    from cogbeh.runfiles import json_rows
+
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError) as err:
-        fail(f"cannot read {path}: {getattr(err, 'strerror', None) or err}")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            if number == len(lines):  # a torn last line (a crash mid-write) is skipped, as readers do
-                break
-            fail(f"{path}:{number}: not JSON ({err.msg}); expected one record per line")
-        if not isinstance(row, dict) or not isinstance(row.get("completion"), str):
+        rows = json_rows(path)
+    except OSError as err:
+        fail(f"cannot read {path}: {err.strerror}")
+    except ValueError as err:
+        fail(str(err))
+    for number, row in rows:
+        if not isinstance(row.get("completion"), str):
             fail(f"{path}:{number}: expected a record with a 'completion' string, 'nums' and 'target'")
-        rows.append((number, row))
     return rows
 
 
