@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from cogbeh.behaviors import BEHAVIORS
 from cogbeh.countdown import Problem
+from cogbeh.prompting import PromptFormat, PromptStyle, as_format, sft_row
 from cogbeh.records import Record
 from cogbeh.runfiles import write_atomic, write_via
 
@@ -25,7 +26,7 @@ FORMATS: tuple[str, ...] = ("parquet", "dataset", "trl", "verl")
 FORMAT_HELP: dict[str, str] = {
     "parquet": "records as Parquet, one file per split (<fmt>/train.parquet, test.parquet)",
     "dataset": "a DatasetDict saved with save_to_disk (load_from_disk)",
-    "trl": "TRL conversational prompt/completion rows plus nums and target, for SFT and GRPO rewards",
+    "trl": "TRL prompt/completion rows (TinyZero raw text by default) plus nums and target, for SFT and GRPO",
     "verl": "verl/TinyZero RL rows: data_source, prompt messages, reward_model ground truth",
 }
 SPLITS_FILE = "splits.json"
@@ -81,6 +82,11 @@ def to_trl_conversational(record: Record) -> dict[str, Any]:
         "nums": list(record.nums),
         "target": record.target,
     }
+
+
+def to_trl_row(record: Record, *, style: PromptStyle | PromptFormat = "tinyzero") -> dict[str, Any]:
+    """The `--format trl` row: the prompt every stage uses (cogbeh.prompting), the record's completion."""
+    return sft_row(list(record.nums), record.target, record.completion, style)
 
 
 def verl_row(
@@ -176,7 +182,9 @@ def _split_records(records: list[Record], assignment: Mapping[str, Split]) -> di
     return {name: rows for name, rows in splits.items() if rows or name == "train"}
 
 
-def _write_format(fmt: str, folder: Path, splits: dict[str, list[Record]]) -> list[Path]:
+def _write_format(
+    fmt: str, folder: Path, splits: dict[str, list[Record]], style: PromptStyle | PromptFormat = "tinyzero"
+) -> list[Path]:
     import datasets
 
     if fmt == "dataset":
@@ -193,10 +201,10 @@ def _write_format(fmt: str, folder: Path, splits: dict[str, list[Record]]) -> li
         if fmt == "parquet":
             write_records_parquet(rows, path)
         elif fmt == "trl":
-            _write_parquet([to_trl_conversational(r) for r in rows], path)
+            _write_parquet([to_trl_row(r, style=style) for r in rows], path)
         elif fmt == "verl":
             problems = [Problem(tuple(r.nums), r.target) for r in rows]
-            _write_parquet([verl_row(p, r.prompt, split=split, index=i)
+            _write_parquet([verl_row(p, as_format(style).text(p), split=split, index=i)
                             for i, (p, r) in enumerate(zip(problems, rows, strict=True))], path)
         else:
             raise ExportError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
@@ -213,8 +221,11 @@ def export(
     seed: int = 0,
     assignment: Mapping[str, Split] | None = None,
     exclude: Collection[Problem] = (),
+    prompt_style: PromptStyle | PromptFormat = "tinyzero",
 ) -> dict[str, Any]:
     """Write `formats` for `records` under `folder`, split by problem; returns what was written.
+
+    `trl` and `verl` rows carry the prompt of `prompt_style`, the one `train` and `eval` use.
 
     `assignment` (problem id -> split) overrides `test_size`, so an ablation can impose one split on every
     condition, including filtered ones.
@@ -229,7 +240,7 @@ def export(
     if missing:
         raise ExportError(f"{len(missing)} problem(s) have no split, e.g. {sorted(missing)[0]}")
     splits = _split_records(records, assignment)
-    files = [p for fmt in dict.fromkeys(formats) for p in _write_format(fmt, folder, splits)]
+    files = [p for fmt in dict.fromkeys(formats) for p in _write_format(fmt, folder, splits, prompt_style)]
     summary = {
         "formats": list(dict.fromkeys(formats)),
         "rows": {s: len(rs) for s, rs in splits.items()},
@@ -237,6 +248,8 @@ def export(
         "seed": seed,
         "files": [p.relative_to(folder).as_posix() for p in files],
     }
+    if {"trl", "verl"} & set(formats):  # the prompt format of those rows, as `train` records it (prompt.json)
+        summary["prompt"] = as_format(prompt_style).to_json()
     text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
     write_atomic(folder / SPLITS_FILE, text)
     return summary

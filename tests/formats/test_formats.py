@@ -18,6 +18,7 @@ from cogbeh.formats import (
     row_record,
     split_by_problem,
     to_trl_conversational,
+    to_trl_row,
     verl_row,
 )
 from cogbeh.pipeline import JobConfig, run
@@ -60,13 +61,16 @@ def test_saved_datasetdict_round_trip(records: list[Record], exported: tuple[Pat
     assert sorted(back, key=lambda r: r.id) == sorted(records, key=lambda r: r.id)
 
 
-def test_trl_rows_are_conversational_prompt_completion(records: list[Record], exported: tuple[Path, dict]) -> None:
+def test_trl_rows_are_prompt_completion_in_the_training_format(records: list[Record],
+                                                                exported: tuple[Path, dict]) -> None:
     rows = _read(exported[0] / "trl/train.parquet") + _read(exported[0] / "trl/test.parquet")
-    by_prompt = {json.dumps(to_trl_conversational(r), sort_keys=True) for r in records}
+    by_prompt = {json.dumps(to_trl_row(r), sort_keys=True) for r in records}  # TinyZero raw text by default
     assert {json.dumps(row, sort_keys=True) for row in rows} == by_prompt
     first = rows[0]
-    assert first["prompt"][0]["role"] == "user" and first["completion"][0]["role"] == "assistant"
+    assert isinstance(first["prompt"], str) and first["prompt"].endswith("<think>")
     assert set(first) == {"prompt", "completion", "nums", "target"}
+    chat = to_trl_conversational(records[0])  # the chat style's rows are conversational turns
+    assert chat["prompt"][0]["role"] == "user" and chat["completion"][0]["role"] == "assistant"
 
 
 def test_verl_rows_carry_the_rule_reward_ground_truth(records: list[Record], exported: tuple[Path, dict]) -> None:

@@ -22,7 +22,7 @@ from cogbeh.train.data import (
 
 def test_to_conversational_makes_trl_prompt_completion_rows(tmp_path: Path, make_run_folder) -> None:
     record = make_run_folder(tmp_path, 1)[0]
-    row = to_conversational(record)
+    row = to_conversational(record, style="chat")  # the default, tinyzero, is tested in test_prompt_format.py
     assert row["prompt"] == [{"role": "user", "content": record.prompt}]
     assert row["completion"] == [{"role": "assistant", "content": record.completion}]
     assert (row["nums"], row["target"]) == (record.nums, record.target)

@@ -55,6 +55,8 @@ def test_summary_scores_answers_and_averages_only_classified_texts() -> None:
 def test_checkpoints_are_ordered_by_step_with_the_model_at_step_zero(tmp_path: Path) -> None:
     for step in (10, 2):
         (tmp_path / "rl" / f"checkpoint-{step}").mkdir(parents=True)
+        (tmp_path / "rl" / f"checkpoint-{step}" / "config.json").write_text("{}")
+    (tmp_path / "rl" / "checkpoint-11").mkdir()  # half written: no model files yet, skipped
     (tmp_path / "rl" / "config.json").write_text("{}")
     (tmp_path / "rl" / "cogbeh_train.json").write_text(json.dumps({"final_step": 12}))
     found = find_checkpoints("base", tmp_path / "rl")

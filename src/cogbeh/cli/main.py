@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "train": "cogbeh.cli.train:train",
     "eval": "cogbeh.cli.train:evaluate",
     "export": "cogbeh.cli.train:export",
+    "reproduce": "cogbeh.cli.reproduce:reproduce",
     "list": "cogbeh.cli.info:list_command",
     "env": "cogbeh.cli.info:env",
 }

@@ -17,9 +17,40 @@ CONFIG = click.Path(dir_okay=False, exists=True, path_type=Path)
 STYLES = click.Choice(["tinyzero", "chat"])
 
 
+def _prompt_options(command):  # noqa: ANN001, ANN202 - a click decorator
+    """`--prompt-style` and `--prompt-template`, shared by `train sft|rl`, `eval` and `export verl`."""
+    command = click.option(
+        "--prompt-template",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help="A raw Jinja template (given nums, target) replacing the style's shipped prompt.",
+    )(command)
+    return click.option(
+        "--prompt-style",
+        type=STYLES,
+        default="tinyzero",
+        show_default=True,
+        help="tinyzero: the paper's raw User/Assistant text ending in <think>; chat: the query as a chat turn.",
+    )(command)
+
+
+def _prompt_format(style: str, template: Path | None) -> tuple:
+    """(PromptFormat, explicit): explicit when --prompt-style or --prompt-template was typed."""
+    from click.core import ParameterSource
+
+    from cogbeh.prompting import PromptFormat
+
+    context = click.get_current_context()
+    typed = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    explicit = template is not None or context.get_parameter_source("prompt_style") in typed
+    return PromptFormat(style, template), explicit  # type: ignore[arg-type]
+
+
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn the library's input errors into one-line CLI errors (exit 2)."""
+    from cogbeh.prompting import PromptMismatch
     from cogbeh.templating import TemplateError
     from cogbeh.train.config import ConfigError
     from cogbeh.train.data import DataError
@@ -28,7 +59,7 @@ def _user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (ConfigError, DataError, EvalError, OverlapError, TemplateError) as err:
+    except (ConfigError, DataError, EvalError, OverlapError, PromptMismatch, TemplateError) as err:
         fail(str(err))
     except OSError as err:  # transformers: a model path or Hub id that cannot be found
         fail(" ".join(str(err).split())[:300])
@@ -81,15 +112,26 @@ def train() -> None:
     "--config", type=CONFIG, default=None, help="YAML of TRL SFTConfig fields (default: generators/train/)."
 )
 @click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Stop after N optimizer steps.")
-def sft(data: str, model: str, out: Path, lora: bool, config: Path | None, max_steps: int | None) -> None:
-    """Priming SFT on conversational prompt-completion rows (TRL SFTTrainer, completion-only loss)."""
+@_prompt_options
+def sft(
+    data: str,
+    model: str,
+    out: Path,
+    lora: bool,
+    config: Path | None,
+    max_steps: int | None,
+    prompt_style: str,
+    prompt_template: Path | None,
+) -> None:
+    """Priming SFT on prompt-completion rows in the RL prompt format (TRL SFTTrainer, completion-only loss)."""
     from cogbeh.train.sft import TrainingError, train_sft
 
     _check_model(model)
+    fmt, _ = _prompt_format(prompt_style, prompt_template)
     started = time.perf_counter()
     with _user_errors():
         try:
-            result = train_sft(data, model, out, lora=lora, config=config, max_steps=max_steps)
+            result = train_sft(data, model, out, lora=lora, config=config, max_steps=max_steps, style=fmt)
         except TrainingError as err:
             fail(str(err))
     loss = result.metrics.get("train_loss", float("nan"))
@@ -119,12 +161,11 @@ def sft(data: str, model: str, out: Path, lora: bool, config: Path | None, max_s
 )
 @click.option("-n", "count", type=click.IntRange(min=1), default=None, help="Use the first N problems.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed when sampling a preset.")
+@_prompt_options
 @click.option(
-    "--prompt-style",
-    type=STYLES,
-    default="tinyzero",
-    show_default=True,
-    help="TinyZero text prompt, or the priming query as a chat turn.",
+    "--drop-overlap",
+    is_flag=True,
+    help="Drop RL problems that occur in the priming data (and say how many) instead of refusing.",
 )
 @click.option(
     "--format-weight",
@@ -144,18 +185,28 @@ def rl(
     count: int | None,
     seed: int,
     prompt_style: str,
+    prompt_template: Path | None,
+    drop_overlap: bool,
     format_weight: float,
     lora: bool,
 ) -> None:
     """GRPO on Countdown with the safe reward (TRL GRPOTrainer; vLLM when installed on a GPU)."""
+    from cogbeh.prompting import check_record
     from cogbeh.train.data import load_priming
+    from cogbeh.train.rl import drop_overlap as split_off
     from cogbeh.train.rl import priming_problems_of, train_rl
 
     _check_model(model)
+    fmt, explicit = _prompt_format(prompt_style, prompt_template)
     started = time.perf_counter()
     with _user_errors():
+        check_record(model, fmt, explicit=explicit)
         priming = load_priming(priming_data).problems if priming_data else []
-        chosen = _problems(problems, n=count, seed=seed, exclude=[*priming, *priming_problems_of(model)])
+        known = [*priming, *priming_problems_of(model)]
+        chosen = _problems(problems, n=count, seed=seed, exclude=known)
+        if drop_overlap:  # counted here to say so before training; train_rl drops them and records the count
+            kept, dropped = split_off(chosen, known)
+            click.echo(f"rl: dropped {dropped} RL problem(s) that occur in the priming data; {len(kept)} left")
         result = train_rl(
             model,
             chosen,
@@ -163,18 +214,21 @@ def rl(
             config=config,
             max_steps=max_steps,
             priming=priming,
-            style=prompt_style,
+            style=fmt,
+            drop_overlapping=drop_overlap,
             format_weight=format_weight,
             lora=lora,
         )  # type: ignore[arg-type]
-    click.echo(f"rl: {out} ({len(chosen)} problems, {time.perf_counter() - started:.0f}s)")
+    click.echo(f"rl: {out} ({len(chosen) - result.dropped} problems, {time.perf_counter() - started:.0f}s)")
     if result.metrics:
         click.echo("    " + ", ".join(f"{k} {v:.4g}" for k, v in sorted(result.metrics.items())))
 
 
 @train.command("tiny-model")
 @click.option("--out", required=True, type=OUT, help="Folder for the model and tokenizer.")
-@click.option("--size", type=click.Choice(["tiny", "small", "0.5b"]), default="tiny", show_default=True)
+@click.option(
+    "--size", type=click.Choice(["tiny", "small", "medium", "0.5b"]), default="tiny", show_default=True
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def tiny_model(out: Path, size: str, seed: int) -> None:
     """A random-init Qwen2 with a BPE tokenizer trained on our traces: offline walkthroughs and tests."""
@@ -184,26 +238,62 @@ def tiny_model(out: Path, size: str, seed: int) -> None:
 
 
 @click.command("eval")
-@click.option("--model", required=True, metavar="PATH", help="Model at step 0 (e.g. the `train sft` output).")
+@click.option(
+    "--model",
+    default=None,
+    metavar="PATH",
+    help="Model at step 0 (e.g. the `train sft` output; default: the start model of the --checkpoints run).",
+)
 @click.option(
     "--checkpoints",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
     help="Folder with checkpoint-N subfolders (e.g. the `train rl` output).",
 )
-@click.option("--problems", required=True, metavar="FILE|HUB_ID[:CONFIG]|PRESET", help="Evaluation problems.")
 @click.option(
-    "-n", "count", type=click.IntRange(min=1), default=200, show_default=True, help="Problems to use."
+    "--problems",
+    default="tinyzero",
+    show_default=True,
+    metavar="tinyzero|FILE|HUB_ID[:CONFIG]|PRESET",
+    help="tinyzero: TinyZero's test split (rows 327,680..328,703 of Jiayi-Pan/Countdown-Tasks-3to4, as the "
+    "paper); or a file, dataset folder, Hub id, or the paper|classic preset.",
+)
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Problems to use (default: all; a preset: 1024).",
 )
 @click.option(
     "--out", required=True, type=OUT, help="Folder for eval.csv, eval.json, samples.jsonl, eval.png."
 )
-@click.option("--seed", type=int, default=2, show_default=True, help="Seed when sampling a preset.")
-@click.option("--prompt-style", type=STYLES, default="tinyzero", show_default=True)
+@click.option(
+    "--seed", type=int, default=2, show_default=True, help="Seed for sampling a preset and for generation."
+)
+@_prompt_options
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=1024, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option(
-    "--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True, help="0: greedy."
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Sampling temperature (the paper's 1.0); 0: greedy.",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    metavar="auto|cpu|cuda|cuda:N",
+    help="Where to generate; auto: the GPU when torch sees one (bf16 when supported).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "vllm", "transformers"]),
+    default="auto",
+    show_default=True,
+    help="auto: vLLM when installed and on a GPU, else transformers.",
 )
 @click.option("--judge", default=None, metavar="PROVIDER:MODEL", help="Count behaviors with an LLM judge.")
 def evaluate(
@@ -214,31 +304,61 @@ def evaluate(
     out: Path,
     seed: int,
     prompt_style: str,
+    prompt_template: Path | None,
     max_new_tokens: int,
     batch_size: int,
     temperature: float,
     judge: str | None,
+    device: str,
+    engine: str,
 ) -> None:
-    """Accuracy and the four behaviors per checkpoint; tables and a plot against training step."""
+    """Accuracy (format score 0) and the four behaviors per checkpoint; tables and a plot against step."""
     from cogbeh.train.evaluate import evaluate as run_eval
+    from cogbeh.train.evaluate import recorded_base_model
     from cogbeh.train.rl import RL_PROBLEMS, priming_problems_of
 
+    if model is None:
+        model = recorded_base_model(checkpoints) if checkpoints is not None else None
+        if model is None:
+            fail("--model is required (or --checkpoints of a `train rl` run that records its start model)")
     _check_model(model)
+    fmt, explicit = _prompt_format(prompt_style, prompt_template)
     with _user_errors():
+        from cogbeh.prompting import check_record, write_record
+
+        for folder in (model, checkpoints):  # the policy's own record, then the RL run's
+            if folder is not None:
+                check_record(folder, fmt, explicit=explicit)
+        write_record(out, fmt)
+        from cogbeh.train.evaluate import resolve_device, resolve_engine
+
+        resolve_engine(engine, resolve_device(device))  # a device or engine that cannot run fails before loading
         seen = [*priming_problems_of(model)]
         if checkpoints is not None:
             seen += priming_problems_of(checkpoints) + _recorded(checkpoints / RL_PROBLEMS)
-        chosen = _problems(problems, n=count, seed=seed, exclude=seen, drop=True)
+        if problems == "tinyzero":  # the fixed benchmark: every row kept, as in the paper
+            from cogbeh.train.evaluate import tinyzero_test_problems
+
+            chosen = tinyzero_test_problems(count)
+            shared = {p.id for p in seen} & {p.id for p in chosen}
+            if shared:
+                click.echo(f"note: {len(shared)} test problem(s) also appear in the training data", err=True)
+        else:
+            chosen = _problems(problems, n=count, seed=seed, exclude=seen, drop=True)
         result = run_eval(
             model,
             chosen,
             out,
             checkpoints=checkpoints,
-            style=prompt_style,  # type: ignore[arg-type]
+            style=fmt,
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
             temperature=temperature,
             judge=judge,
+            device=device,
+            engine=engine,
+            seed=seed,
+            notify=lambda text: click.echo(f"note: {text}", err=True),
         )
     labels = {
         "backtracking": "backtrack",
@@ -275,11 +395,21 @@ def export() -> None:
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed when sampling a preset.")
 @click.option("--split", default="train", show_default=True, help="extra_info.split value.")
-def verl(problems: str, out: Path, count: int | None, seed: int, split: str) -> None:
+@_prompt_options
+def verl(
+    problems: str,
+    out: Path,
+    count: int | None,
+    seed: int,
+    split: str,
+    prompt_style: str,
+    prompt_template: Path | None,
+) -> None:
     """PPO-ready parquet for veRL (TinyZero's Countdown row layout)."""
     from cogbeh.train.verl import export_verl
 
+    fmt, _ = _prompt_format(prompt_style, prompt_template)
     with _user_errors():
         chosen = _problems(problems, n=count, seed=seed)
-    path = export_verl(chosen, out, split=split)
+        path = export_verl(chosen, out, split=split, style=fmt)
     click.echo(json.dumps({"out": str(path), "rows": len(chosen)}))

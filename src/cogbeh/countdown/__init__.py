@@ -19,7 +19,14 @@ from cogbeh.countdown.problem import (
 )
 from cogbeh.countdown.rules import RULES, Rules
 from cogbeh.countdown.solver import is_solvable, reachable
-from cogbeh.countdown.verify import check, countdown_reward, evaluate, extract_answer, score
+from cogbeh.countdown.verify import (
+    check,
+    countdown_reward,
+    evaluate,
+    extract_answer,
+    score,
+    verl_compute_score,
+)
 
 __all__ = [
     "PRESETS",
@@ -45,4 +52,5 @@ __all__ = [
     "score",
     "solve",
     "take_problems",
+    "verl_compute_score",
 ]

@@ -199,3 +199,54 @@ def countdown_reward(
     if not isinstance(format_score, (int, float)):
         format_score = 0.1
     return [score(c, n, t, format_score=float(format_score)) for c, n, t in zip(completions, nums, target, strict=True)]
+
+
+#: (user turn, assistant turn) markers: a veRL fork that decodes prompt + response (TinyZero, the paper's) passes the
+#: prompt too, and the prompt's own example `<answer>` must not count. Upstream veRL passes the response only.
+_PROMPT_TURNS = (
+    ("User:", "Assistant:"),
+    ("<|im_start|>user", "<|im_start|>assistant"),
+    ("<|start_header_id|>user<|end_header_id|>", "<|start_header_id|>assistant<|end_header_id|>"),
+)
+
+
+def _response_part(text: str) -> str:
+    """`text` after the assistant turn that follows a user turn, if it holds a prompt; else `text` unchanged."""
+    for user, assistant in _PROMPT_TURNS:
+        turn = text.find(user)
+        if turn >= 0:
+            reply = text.find(assistant, turn + len(user))
+            if reply >= 0:
+                return text[reply + len(assistant) :]
+    return text
+
+
+def verl_compute_score(
+    data_source: object,
+    solution_str: object,
+    ground_truth: object,
+    extra_info: object = None,
+    *,
+    format_score: float = 0.1,
+    **kwargs: object,
+) -> float:
+    """veRL's custom reward (`custom_reward_function.name`): `score` on a veRL row's ground truth.
+
+    `ground_truth` is the row's `reward_model.ground_truth`, {"target": int, "numbers": [...]}, as
+    `cogbeh-gen export verl` and TinyZero's parquet store it (a JSON string of it is accepted too).
+    1.0 correct, `format_score` (0.1) for a tagged but wrong answer, 0.0 with no answer tag; nothing is evaluated
+    as code. `data_source`, `extra_info` and any further keywords veRL passes are ignored. A malformed ground
+    truth raises ValueError: a broken row must stop the run, not train on a 0.0 reward."""
+    import json
+    from collections.abc import Mapping
+
+    truth = ground_truth
+    if isinstance(truth, (str, bytes)):
+        try:
+            truth = json.loads(truth)
+        except ValueError:
+            raise ValueError(f"ground_truth must be {{'target', 'numbers'}}, got {ground_truth!r}") from None
+    if not isinstance(truth, Mapping) or "target" not in truth or "numbers" not in truth:
+        raise ValueError(f"ground_truth must be {{'target', 'numbers'}}, got {ground_truth!r}")
+    text = solution_str if isinstance(solution_str, str) else ""
+    return score(_response_part(text), truth["numbers"], truth["target"], format_score=float(format_score))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -139,6 +140,15 @@ def trainer_args(
     else:
         from trl import GRPOConfig as Config
     values = {**config.args, **device_overrides(), **(overrides or {})}
+    if kind == "grpo" and values.get("use_vllm") and not vllm_usable():
+        installed = importlib.util.find_spec("vllm") is not None
+        reason = "installed, but there is no CUDA device" if installed else "not installed"
+        print(
+            f"notice: use_vllm is on in {config.path or 'the config'} but vLLM is {reason}; "
+            "generating with transformers instead (use_vllm: false)",
+            file=sys.stderr,
+        )
+        values["use_vllm"] = False
     init = values.get("model_init_kwargs")
     if (
         isinstance(init, dict)

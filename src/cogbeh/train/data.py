@@ -9,19 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from cogbeh.countdown import PRESETS, Problem, load_problems, problems_from_dataset, sample_problems
-from cogbeh.formats import to_trl_conversational
+from cogbeh.prompting import PROMPT_STYLES, SHIPPED, PromptFormat, PromptStyle, build_prompt, sft_row
 from cogbeh.records import Record, read_records
-from cogbeh.templating import render
 
-RL_TEMPLATE = "rl/tinyzero.jinja"
-QUERY_TEMPLATE = "prompts/query.jinja"
-#: `tinyzero`: raw text ending in an opened think tag (TinyZero's base setup); `chat`: the priming query as a
-#: user message, so a model primed on our conversational rows sees the format it was tuned on.
-PromptStyle = Literal["tinyzero", "chat"]
-PROMPT_STYLES: tuple[PromptStyle, ...] = ("tinyzero", "chat")
+RL_TEMPLATE = SHIPPED["tinyzero"]
+QUERY_TEMPLATE = SHIPPED["chat"]
+__all__ = ["PROMPT_STYLES", "PromptFormat", "PromptStyle"]  # re-exported: the styles live in cogbeh.prompting
 
 
 class DataError(ValueError):
@@ -37,26 +33,25 @@ class PrimingData:
     source: str
 
 
-def to_conversational(record: Record | dict[str, Any]) -> dict[str, Any]:
-    """A TRL conversational prompt-completion row plus `nums`, `target`, from a Record or a dict like one."""
+def to_conversational(
+    record: Record | dict[str, Any], *, style: PromptStyle | PromptFormat = "tinyzero"
+) -> dict[str, Any]:
+    """A TRL prompt-completion row plus `nums`, `target` in the run's prompt format (cogbeh.prompting.sft_row).
+
+    The prompt is rebuilt from the problem, so SFT, RL, eval and veRL share one prompt text; the completion
+    is the record's (a dataset row's text, or its assistant messages joined).
+    """
     if isinstance(record, Record):
-        return to_trl_conversational(record)  # the one conversion, shared with `--format trl`
+        return sft_row(list(record.nums), record.target, record.completion, style)
     row = dict(record)
     prompt, completion = row.get("prompt"), row.get("completion")
-    if isinstance(prompt, str):
-        prompt = [{"role": "user", "content": prompt}]
-    if isinstance(completion, str):
-        completion = [{"role": "assistant", "content": completion}]
-    if not isinstance(prompt, list) or not isinstance(completion, list):
+    if isinstance(completion, list):
+        completion = "".join(str(m.get("content", "")) for m in completion if isinstance(m, dict))
+    if not isinstance(prompt, (str, list)) or not isinstance(completion, str):
         raise DataError("a priming row needs 'prompt' and 'completion' (text or message lists)")
     if "nums" not in row or "target" not in row:
         raise DataError("a priming row needs 'nums' and 'target' columns")
-    return {
-        "prompt": prompt,
-        "completion": completion,
-        "nums": list(row["nums"]),
-        "target": int(row["target"]),
-    }
+    return sft_row(list(row["nums"]), int(row["target"]), completion, style)
 
 
 def split_hub_id(text: str) -> tuple[str, str | None]:
@@ -85,7 +80,9 @@ def _load_dataset(source: str, *, split: str = "train") -> Any:
     return loaded
 
 
-def load_priming(source: str | Path, *, split: str = "train") -> PrimingData:
+def load_priming(
+    source: str | Path, *, split: str = "train", style: PromptStyle | PromptFormat = "tinyzero"
+) -> PrimingData:
     """Priming rows from a run folder with records.jsonl, a local dataset folder, or `HUB_ID[:CONFIG]`."""
     path = Path(source)
     try:
@@ -95,7 +92,7 @@ def load_priming(source: str | Path, *, split: str = "train") -> PrimingData:
             raw = list(read_records(path))
         else:
             raw = _load_dataset(str(source), split=split).to_list()
-        rows = [to_conversational(r) for r in raw]
+        rows = [to_conversational(r, style=style) for r in raw]
         problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows]
     except DataError:
         raise
@@ -133,16 +130,18 @@ def load_rl_problems(
     return problems[:n] if n is not None else problems
 
 
-def rl_prompt(problem: Problem, *, style: PromptStyle = "tinyzero") -> str | list[dict[str, str]]:
-    """The RL prompt for `problem`: TinyZero-style text, or the priming query as one user message."""
-    if style == "tinyzero":
-        return render(RL_TEMPLATE, nums=problem.nums, target=problem.target)
-    if style == "chat":
-        return [{"role": "user", "content": render(QUERY_TEMPLATE, nums=problem.nums, target=problem.target)}]
-    raise DataError(f"unknown prompt style {style!r}; choose one of {', '.join(PROMPT_STYLES)}")
+def rl_prompt(
+    problem: Problem, *, style: PromptStyle | PromptFormat = "tinyzero"
+) -> str | list[dict[str, str]]:
+    """The prompt for `problem` (every stage uses this): TinyZero-style text, or one user message."""
+    if not isinstance(style, PromptFormat) and style not in PROMPT_STYLES:
+        raise DataError(f"unknown prompt style {style!r}; choose one of {', '.join(PROMPT_STYLES)}")
+    return build_prompt(problem, style)
 
 
-def rl_rows(problems: Sequence[Problem], *, style: PromptStyle = "tinyzero") -> list[dict[str, Any]]:
+def rl_rows(
+    problems: Sequence[Problem], *, style: PromptStyle | PromptFormat = "tinyzero"
+) -> list[dict[str, Any]]:
     """GRPO rows: `prompt` plus the `nums` and `target` columns the reward reads."""
     return [{"prompt": rl_prompt(p, style=style), "nums": list(p.nums), "target": p.target} for p in problems]
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cogbeh.countdown import Problem, countdown_reward, load_problems, save_problems
+from cogbeh.prompting import PromptFormat, as_format, write_record
 from cogbeh.train.chat_template import ensure_chat_template
 from cogbeh.train.config import default_config_path, load_config, lora_config, trainer_args, vllm_usable
-from cogbeh.train.data import PromptStyle, overlap, rl_rows
+from cogbeh.train.data import DataError, PromptStyle, overlap, rl_rows
 from cogbeh.train.sft import PRIMING_PROBLEMS, save_trained, write_run_info
 
 RL_PROBLEMS = "rl_problems.jsonl"
@@ -39,6 +40,7 @@ class RlResult:
     out: Path
     metrics: dict[str, float]
     log_history: list[dict[str, Any]] = field(default_factory=list)
+    dropped: int = 0
 
 
 def format_reward(completions: Sequence[object], **kwargs: object) -> list[float]:
@@ -69,6 +71,15 @@ def check_disjoint(rl: Sequence[Problem], priming: Sequence[Problem]) -> None:
         )
 
 
+def drop_overlap(rl: Sequence[Problem], priming: Sequence[Problem]) -> tuple[list[Problem], int]:
+    """The RL problems that are not priming problems, and how many were dropped (DataError if none is left)."""
+    seen = {p.id for p in priming}
+    kept = [p for p in rl if p.id not in seen]
+    if rl and not kept:
+        raise DataError(f"all {len(rl)} RL problem(s) also occur in the priming data; nothing left to train on")
+    return kept, len(rl) - len(kept)
+
+
 def train_rl(
     model: str,
     problems: Sequence[Problem],
@@ -77,14 +88,21 @@ def train_rl(
     config: str | Path | None = None,
     max_steps: int | None = None,
     priming: Sequence[Problem] = (),
-    style: PromptStyle = "tinyzero",
+    style: PromptStyle | PromptFormat = "tinyzero",
+    drop_overlapping: bool = False,
     format_weight: float = 0.0,
     lora: bool = False,
     reward_funcs: Sequence[RewardFunc] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> RlResult:
-    """GRPO on `problems` from `model`; the policy and checkpoints go to `out`."""
+    """GRPO on `problems` from `model`; the policy and checkpoints go to `out`.
+
+    Problems that are also priming problems are refused, or dropped (and counted) with `drop_overlapping`.
+    """
     known_priming = [*priming, *priming_problems_of(model)]
+    dropped = 0
+    if drop_overlapping:
+        problems, dropped = drop_overlap(problems, known_priming)
     check_disjoint(problems, known_priming)  # before the heavy imports: a refusal should be instant
     from datasets import Dataset
     from transformers import AutoTokenizer
@@ -92,6 +110,7 @@ def train_rl(
 
     out = Path(out)
     settings = load_config(config or default_config_path("grpo"), kind="grpo")
+    lora = lora or bool(settings.lora.get("use_peft"))  # a LoRA profile (grpo_24gb.yaml) trains an adapter
     extra = dict(overrides or {})
     if "use_vllm" not in settings.args and "use_vllm" not in extra:
         extra.update(use_vllm=vllm_usable(), vllm_mode="colocate")
@@ -116,16 +135,19 @@ def train_rl(
     if known_priming:  # carried forward so a second RL stage on this policy is checked too
         save_problems(known_priming, out / PRIMING_PROBLEMS)
     save_problems(problems, out / RL_PROBLEMS)
+    write_record(out, style)  # `eval` of this policy refuses another format unless told
     write_run_info(
         out,
         kind="rl",
         base_model=model,
         problems=len(problems),
-        style=style,
+        dropped_overlap=dropped,
+        style=as_format(style).style,
+        prompt=as_format(style).to_json(),
         lora=lora,
         final_step=trainer.state.global_step,
         settings=settings,
         metrics=metrics,
         log_history=trainer.state.log_history,
     )
-    return RlResult(out=out, metrics=metrics, log_history=list(trainer.state.log_history))
+    return RlResult(out=out, metrics=metrics, log_history=list(trainer.state.log_history), dropped=dropped)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cogbeh.countdown import save_problems
+from cogbeh.prompting import PromptFormat, PromptStyle, as_format, write_record
 from cogbeh.train.chat_template import ensure_chat_template
 from cogbeh.train.config import TrainConfig, default_config_path, load_config, lora_config, trainer_args
 from cogbeh.train.data import load_priming
@@ -46,14 +47,15 @@ def train_sft(
     config: str | Path | None = None,
     max_steps: int | None = None,
     overrides: dict[str, Any] | None = None,
+    style: PromptStyle | PromptFormat = "tinyzero",
 ) -> SftResult:
-    """Fine-tune `model` on priming data from `data`; write the merged model (and adapter) to `out`."""
+    """Fine-tune `model` on priming data from `data` in prompt format `style`; write the model to `out`."""
     from datasets import Dataset
     from transformers import AutoTokenizer
     from trl import SFTTrainer
 
     out = Path(out)
-    priming = load_priming(data)
+    priming = load_priming(data, style=style)
     settings = load_config(config or default_config_path("sft-lora" if lora else "sft-full"), kind="sft")
     args = trainer_args(settings, kind="sft", out=out, max_steps=max_steps, overrides=overrides)
     tokenizer = AutoTokenizer.from_pretrained(model)
@@ -70,12 +72,14 @@ def train_sft(
     _check_finite(trainer.state.log_history)
     adapter = save_trained(trainer, tokenizer, out, lora=lora)
     save_problems(priming.problems, out / PRIMING_PROBLEMS)
+    write_record(out, style)  # `train rl` and `eval` refuse another format unless told
     write_run_info(
         out,
         kind="sft",
         base_model=model,
         data=priming.source,
         rows=len(priming.rows),
+        prompt=as_format(style).to_json(),
         lora=lora,
         settings=settings,
         metrics=metrics,
@@ -92,6 +96,7 @@ def save_trained(trainer: Any, tokenizer: Any, out: Path, *, lora: bool) -> Path
         return None
     adapter = out / "adapter"
     trainer.model.save_pretrained(adapter)
+    absolute_base_path(adapter)
     tokenizer.save_pretrained(adapter)
     merged = trainer.model.merge_and_unload()
     # merge_and_unload leaves every parameter frozen (DESIGN.md §5); a caller that keeps training this
@@ -99,6 +104,21 @@ def save_trained(trainer: Any, tokenizer: Any, out: Path, *, lora: bool) -> Path
     merged.requires_grad_(True)
     merged.save_pretrained(out)
     return adapter
+
+
+def absolute_base_path(adapter: Path) -> None:
+    """Rewrite a local base model path in adapter_config.json as absolute (a Hub id stays as is).
+
+    PEFT records the path as typed, so an adapter saved from `--model ./base` would not load elsewhere.
+    """
+    path = adapter / "adapter_config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    base = config.get("base_model_name_or_path")
+    if isinstance(base, str) and base and Path(base).is_dir() and not Path(base).is_absolute():
+        config["base_model_name_or_path"] = str(Path(base).resolve())
+        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _check_finite(log_history: list[dict[str, Any]]) -> None:

@@ -32,6 +32,7 @@ class TinySize:
 SIZES: dict[str, TinySize] = {
     "tiny": TinySize(),
     "small": TinySize(hidden=256, layers=4, heads=4, kv_heads=2, intermediate=512),
+    "medium": TinySize(hidden=512, layers=8, heads=8, kv_heads=2, intermediate=1408),  # the GPU check's model
     "0.5b": TinySize(hidden=896, layers=24, heads=14, kv_heads=2, intermediate=4864),
 }
 

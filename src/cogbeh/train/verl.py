@@ -2,7 +2,9 @@
 
 Each row: `data_source`, `prompt` (a one-message list holding the TinyZero-style prompt), `ability`,
 `reward_model` {style: rule, ground_truth: {target, numbers}}, `extra_info` {split, index}. veRL routes rows
-to a reward by `data_source`; point its custom reward at `cogbeh.countdown.score`, not the eval-based one.
+to a reward by `data_source`; point its custom reward at `cogbeh.countdown.verl_compute_score`
+(generators/train/verl/countdown_reward.py, launched by generators/train/verl/ppo_countdown.sh), not the
+eval-based one.
 """
 
 from __future__ import annotations
@@ -13,31 +15,43 @@ from typing import Any
 
 from cogbeh.countdown import Problem
 from cogbeh.formats import VERL_DATA_SOURCE, verl_row
-from cogbeh.train.data import rl_prompt
+from cogbeh.prompting import PromptFormat, PromptStyle, as_format, write_record
 
 DATA_SOURCE = VERL_DATA_SOURCE
 
 
 def verl_rows(
-    problems: Sequence[Problem], *, split: str = "train", data_source: str = DATA_SOURCE
+    problems: Sequence[Problem],
+    *,
+    split: str = "train",
+    data_source: str = DATA_SOURCE,
+    style: PromptStyle | PromptFormat = "tinyzero",
 ) -> list[dict[str, Any]]:
-    """One veRL row per problem, with the TinyZero-style RL prompt."""
+    """One veRL row per problem, with the prompt text every other stage uses (cogbeh.prompting)."""
+    fmt = as_format(style)
     return [
-        verl_row(problem, rl_prompt(problem, style="tinyzero"), split=split, index=index, data_source=data_source)
+        verl_row(problem, fmt.text(problem), split=split, index=index, data_source=data_source)
         for index, problem in enumerate(problems)
     ]
 
 
 def export_verl(
-    problems: Sequence[Problem], out: str | Path, *, split: str = "train", data_source: str = DATA_SOURCE
+    problems: Sequence[Problem],
+    out: str | Path,
+    *,
+    split: str = "train",
+    data_source: str = DATA_SOURCE,
+    style: PromptStyle | PromptFormat = "tinyzero",
 ) -> Path:
-    """Write `problems` as veRL parquet to `out` (parent folders created)."""
+    """Write `problems` as veRL parquet to `out` and its prompt format to `<stem>.prompt.json` beside it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(verl_rows(problems, split=split, data_source=data_source)), out)
+    rows = verl_rows(problems, split=split, data_source=data_source, style=style)
+    pq.write_table(pa.Table.from_pylist(rows), out)
+    write_record(out.parent, style, name=f"{out.stem}.prompt.json")
     return out
 
 
