@@ -73,3 +73,36 @@ def test_cpu_overrides_and_max_steps(tmp_path: Path) -> None:
 def test_lora_targets_all_linear_layers_by_default() -> None:
     lora = lora_config({"lora_r": 8})
     assert lora.r == 8 and lora.target_modules == "all-linear" and lora.lora_alpha == 32
+
+
+@pytest.mark.parametrize(("flag", "use_peft"), [("--lora", "false"), ("--full", "true")])
+def test_sft_refuses_a_lora_flag_that_contradicts_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, use_peft: str
+) -> None:
+    from cogbeh.cli.main import main
+
+    config = tmp_path / "sft.yaml"
+    config.write_text(f"num_train_epochs: 1\nuse_peft: {use_peft}\n")
+    with pytest.raises(SystemExit) as done:
+        main(["train", "sft", "--data", str(tmp_path), "--model", "user/model", "--out", str(tmp_path / "o"),
+              flag, "--config", str(config)])
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and err.count("\n") == 0
+    assert f"{flag} contradicts sft.yaml, which sets use_peft: {use_peft}" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_sft_takes_full_or_lora_from_the_config_when_no_flag_is_typed(tmp_path: Path) -> None:
+    import click
+
+    from cogbeh.cli.train import _lora_choice
+
+    full, lora = tmp_path / "full.yaml", tmp_path / "lora.yaml"
+    full.write_text("use_peft: false\n")
+    lora.write_text("use_peft: true\n")
+    command = click.Command("sft", params=[click.Option(["--lora/--full"], default=True)])
+    with click.Context(command) as ctx:
+        ctx.set_parameter_source("lora", click.core.ParameterSource.DEFAULT)
+        assert _lora_choice(True, full) is False
+        assert _lora_choice(True, lora) is True
+        assert _lora_choice(True, None) is True

@@ -99,6 +99,28 @@ def train() -> None:
     """Prime a model with SFT, run RL on Countdown, or build a tiny local model."""
 
 
+def _lora_choice(lora: bool, config: Path | None) -> bool:
+    """--lora/--full when typed; otherwise the config's `use_peft` (sft_paper.yaml is a full fine-tune); a
+    typed choice that contradicts the config is refused rather than silently training the other way."""
+    import yaml
+
+    if config is None:
+        return lora
+    try:
+        settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return lora  # the config loader reports a bad file with its own one-line error
+    wanted = settings.get("use_peft") if isinstance(settings, dict) else None
+    typed = click.get_current_context().get_parameter_source("lora") is not click.core.ParameterSource.DEFAULT
+    if not isinstance(wanted, bool):
+        return lora
+    if typed and wanted != lora:
+        flag, other = ("--lora", "--full") if lora else ("--full", "--lora")
+        fail(f"{flag} contradicts {config.name}, which sets use_peft: {str(wanted).lower()}; "
+             f"drop {flag} (or use {other}), or use another config")
+    return wanted
+
+
 @train.command()
 @click.option(
     "--data", required=True, metavar="DIR|HUB_ID[:CONFIG]", help="Run folder, dataset folder or Hub id."
@@ -106,7 +128,8 @@ def train() -> None:
 @click.option("--model", required=True, metavar="PATH_OR_ID", help="Base model to prime.")
 @click.option("--out", required=True, type=OUT, help="Output folder: merged model (+ adapter/ with LoRA).")
 @click.option(
-    "--lora/--full", default=True, show_default=True, help="LoRA adapter (merged on save) or full fine-tune."
+    "--lora/--full", default=True, show_default=True,
+    help="LoRA adapter (merged on save) or full fine-tune (default: the config's use_peft, else LoRA)."
 )
 @click.option(
     "--config", type=CONFIG, default=None, help="YAML of TRL SFTConfig fields (default: generators/train/)."
@@ -127,6 +150,7 @@ def sft(
     from cogbeh.train.sft import TrainingError, train_sft
 
     _check_model(model)
+    lora = _lora_choice(lora, config)
     fmt, _ = _prompt_format(prompt_style, prompt_template)
     started = time.perf_counter()
     with _user_errors():
