@@ -343,6 +343,26 @@ _OPTION = {"provider": "--provider", "behavior": "--behavior", "seed": "--seed",
            "shard": "--shard"}
 
 
+def _options(config: JobConfig) -> dict[str, Any]:
+    """The options that shape the records, as job.json and the manifest's arguments both state them."""
+    return {
+        "behavior": config.condition,
+        "seed": config.seed,
+        "preset": config.preset if config.problems is None else "explicit",
+        "backtracks": list(config.backtracks) if config.backtracks else None,
+        "backward_steps": list(config.backward_steps) if config.backward_steps else None,
+        "incorrect": config.incorrect,
+        "behavior_filter": config.behavior_filter,
+    }
+
+
+def _template_hashes(config: JobConfig) -> dict[str, str]:
+    return {
+        "traces": _trace_templates_hash(config.template_dir),
+        "query": templates_hash([QUERY_TEMPLATE], root=config.template_dir),
+    }
+
+
 def job_identity(config: JobConfig) -> dict[str, Any]:
     """Everything that determines a symbolic run's records, as job.json keeps it."""
     problems = config.problems
@@ -352,17 +372,8 @@ def job_identity(config: JobConfig) -> dict[str, Any]:
     return {
         "tool": "cogbeh-gen",
         "provider": "symbolic",
-        "behavior": config.condition,
-        "seed": config.seed,
-        "preset": config.preset if config.problems is None else "explicit",
-        "backtracks": list(config.backtracks) if config.backtracks else None,
-        "backward_steps": list(config.backward_steps) if config.backward_steps else None,
-        "incorrect": config.incorrect,
-        "behavior_filter": config.behavior_filter,
-        "template_hashes": {
-            "traces": _trace_templates_hash(config.template_dir),
-            "query": templates_hash([QUERY_TEMPLATE], root=config.template_dir),
-        },
+        **_options(config),
+        "template_hashes": _template_hashes(config),
         "exclude": _digest(sorted({p.id for p in config.exclude})) if config.exclude else None,
         "problems": {"count": len(problems), "sha256": _digest([p.id for p in problems])},
         "shard": list(config.shard) if config.shard else None,
@@ -447,22 +458,16 @@ def _progress_bar(total: int, done: int, *, enabled: bool) -> Any:
 def _manifest(
     config: JobConfig, records: list[Record], attempted: int, reasons: Counter[str], seconds: float
 ) -> dict[str, Any]:
-    import hashlib
+    from cogbeh.formats import sha256_file
 
-    digest = hashlib.sha256((config.out / RECORDS).read_bytes()).hexdigest()
+    digest = sha256_file(config.out / RECORDS)
     return {
         "tool": "cogbeh-gen",
         "versions": versions(),
         "arguments": {
-            "behavior": config.condition,
+            **_options(config),
             "n": config.n,
-            "seed": config.seed,
-            "preset": config.preset if config.problems is None else "explicit",
-            "backtracks": list(config.backtracks) if config.backtracks else None,
-            "backward_steps": list(config.backward_steps) if config.backward_steps else None,
-            "incorrect": config.incorrect,
             "workers": config.workers,
-            "behavior_filter": config.behavior_filter,
             "template_dir": config.template_dir,
             **config.extra_manifest,
         },
@@ -471,10 +476,7 @@ def _manifest(
         "provider": "symbolic",
         "model": None,
         "seed": config.seed,
-        "template_hashes": {
-            "traces": _trace_templates_hash(config.template_dir),
-            "query": templates_hash([QUERY_TEMPLATE], root=config.template_dir),
-        },
+        "template_hashes": _template_hashes(config),
         "counts": {
             "attempted": attempted,
             "accepted": len(records),

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from cogbeh.audit.parse import Said
 from cogbeh.countdown import evaluate
-from cogbeh.traces.layout import close_to, makes
+from cogbeh.countdown.rules import apply
+from cogbeh.traces.layout import close_to, reaches
 
 
 @dataclass(frozen=True)
@@ -56,19 +57,9 @@ def _remove(pool: list[int], part: tuple[int, ...]) -> list[int]:
     return left
 
 
-def reaches(values: list[int], goal: int) -> bool:
-    """Whether all of `values` can still make `goal`."""
-    return values == [goal] if len(values) == 1 else makes(tuple(values), goal)
-
-
 def _arithmetic(a: int, op: str, b: int) -> int | None:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b if a >= b else None
-    if op == "*":
-        return a * b
-    return a // b if b != 0 and a % b == 0 else None
+    # Whole-number steps, as the traces' search takes them (countdown's integer rules).
+    return apply(op, a, b, "integer")  # type: ignore[arg-type,return-value]
 
 
 #: Claims read only in our own traces: plans, drops and settlements follow our layout's conventions.
@@ -125,7 +116,10 @@ class Replay:
             self._position = position
             if not self.strict and said.kind in _STRICT_ONLY:
                 continue  # an LLM's remarks ("22 is close to 24") are not plans it can be held to
-            getattr(self, f"_on_{said.kind}")(said) if said.kind != "conclude" else self._on_conclude(said, answer)
+            if said.kind == "conclude":
+                self._on_conclude(said, answer)
+            else:
+                getattr(self, f"_on_{said.kind}")(said)  # one handler per claim kind (parse.Said.kind)
         if self.strict and not self.concluded:
             self.findings.append(Finding(len(claims), "the trace never concludes", ""))
         return self.findings

@@ -9,8 +9,7 @@ derived by inverting the goal and never the goal itself.
 from __future__ import annotations
 
 import itertools
-import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cogbeh.countdown import is_solvable, reachable
@@ -74,6 +73,11 @@ def backward_chains(table: tuple[int, ...], goal: int, depth: int) -> list[tuple
 def reachable_values(pool: tuple[int, ...]) -> list[int]:
     """Every whole number `pool`, all of it, can make under the traces' rules, ascending."""
     return sorted(v for v in reachable(pool, rules=RULES) if isinstance(v, int))
+
+
+def reaches(values: Sequence[int], goal: int) -> bool:
+    """Whether all of `values` can still make `goal` (one value: it is the goal)."""
+    return list(values) == [goal] if len(values) == 1 else makes(tuple(values), goal)
 
 
 def makes(pool: tuple[int, ...], value: int) -> bool:
@@ -142,8 +146,3 @@ def legal(x: int, op: Op, y: int) -> int | None:
     if op == "*":
         return x * y if x != 1 and y != 1 else None
     return x // y if y > 1 and x % y == 0 else None
-
-
-def pick(options: list, rng: random.Random):  # type: ignore[no-untyped-def]
-    """A uniformly random option, or None."""
-    return rng.choice(options) if options else None

@@ -77,12 +77,12 @@ class _Trace:
 
         return fresh
 
-    def items(self, numbers: tuple[int, ...], *, leaves_only: bool = True) -> search.State:
-        """Table items holding `numbers` (each item once), leaves first."""
+    def items(self, numbers: tuple[int, ...]) -> search.State:
+        """The given numbers' leaves on the table (each item once)."""
         chosen: list[Expr] = []
         for number in numbers:
             item = next(e for e in self.table if e.value == number and not any(e is c for c in chosen)
-                        and (e.op == "n" or not leaves_only))
+                        and e.op == "n")
             chosen.append(item)
         return tuple(chosen)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cogbeh.countdown.enumerate import solutions
 from cogbeh.countdown.expr import Expr, combine, leaf
-from cogbeh.traces.layout import RULES, legal, makes
+from cogbeh.traces.layout import RULES, legal, reaches
 
 State = tuple[Expr, ...]
 
@@ -69,11 +69,6 @@ def after_values(state: State, move: Candidate) -> tuple[int, ...]:
     """The values of the state a candidate move leads to."""
     i, j, _, value = move
     return (*(v for k, v in enumerate(values(state)) if k not in (i, j)), value)
-
-
-def reaches(state_values: tuple[int, ...], goal: int) -> bool:
-    """Whether the values can still make `goal`, all of them used."""
-    return state_values == (goal,) if len(state_values) == 1 else makes(state_values, goal)
 
 
 def _has_zero(expr: Expr) -> bool:
