@@ -190,6 +190,7 @@ def stage_eval(plan: dict, workdir: Path) -> dict:
     from transformers import AutoTokenizer
 
     from cogbeh.countdown import sample_problems
+    from cogbeh.runfiles import json_rows
     from cogbeh.train.evaluate import evaluate
 
     notes: list[str] = []
@@ -206,8 +207,8 @@ def stage_eval(plan: dict, workdir: Path) -> dict:
     )
     seconds = time.perf_counter() - started
     tokenizer = AutoTokenizer.from_pretrained(workdir / "sft")
-    lines = (workdir / "eval" / "samples.jsonl").read_text(encoding="utf-8").splitlines()
-    generated = sum(len(tokenizer(json.loads(line)["completion"])["input_ids"]) for line in lines)
+    samples = json_rows(workdir / "eval" / "samples.jsonl")
+    generated = sum(len(tokenizer(sample["completion"])["input_ids"]) for _, sample in samples)
     row = result.rows[0]
     return {
         "engine": row["engine"],

@@ -196,19 +196,25 @@ def parse_spec(data: Any, *, origin: str = "<spec>") -> RunSpec:
         raise SpecError(f"{origin}: {_describe(errors[0])}{more}") from None
 
 
-def load_spec(path: str | Path) -> RunSpec:
-    """Read and validate a YAML spec: a path, or the name of a shipped spec in generators/ (e.g. 'paper')."""
+def read_spec_file(path: str | Path, *, shipped: str = "") -> tuple[Path, Any]:
+    """The YAML of a spec: a path, or the name of a spec shipped in generators/<shipped>; SpecError (one line)."""
     import yaml
 
     from cogbeh.paths import generators_dir
 
     file = Path(path)
-    if not file.is_file() and (generators_dir() / f"{path}.yaml").is_file():
-        file = generators_dir() / f"{path}.yaml"
+    named = generators_dir() / shipped / f"{path}.yaml"
+    if not file.is_file() and named.is_file():
+        file = named
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return file, yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as err:
         raise SpecError(f"{path}: cannot read spec ({err.strerror})") from None
     except yaml.YAMLError as err:
         raise SpecError(f"{path}: not valid YAML ({' '.join(str(err).split())})") from None
+
+
+def load_spec(path: str | Path) -> RunSpec:
+    """Read and validate a YAML spec: a path, or the name of a shipped spec in generators/ (e.g. 'paper')."""
+    file, data = read_spec_file(path)
     return parse_spec(data, origin=str(file))

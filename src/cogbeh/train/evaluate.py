@@ -433,7 +433,7 @@ def evaluate(
             sample_file.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in samples)
     return EvalResult(
         rows=rows,
-        csv=_write_csv(rows, out / "eval.csv"),
+        csv=write_csv(rows, out / "eval.csv"),
         json=_write_json(rows, out / "eval.json"),
         plot=plot(rows, out / "eval.png", title=_title(model, checkpoints, len(problems), counter.name)),
     )
@@ -446,7 +446,7 @@ def _title(model: str, checkpoints: str | Path | None, problems: int, classifier
     return f"Evaluation of {name}{where}: {problems} problems, behaviors by the {classifier} classifier"
 
 
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+def write_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -9,7 +9,6 @@ a rerun skips a stage whose marker holds the same key and redoes (after clearing
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -240,16 +239,13 @@ def _problems(source: Any, *, exclude: list[Any]) -> list[Any]:
 
     if source.problems in PRESETS:
         return sample_problems(source.n or 1024, preset=source.problems, seed=source.seed, exclude=exclude)
-    seen = {p.id for p in exclude}
-    if source.problems == TINYZERO_TEST:
-        from cogbeh.train.evaluate import tinyzero_test_problems
+    from cogbeh.train.evaluate import tinyzero_test_problems
 
-        try:
-            return [p for p in tinyzero_test_problems(source.n) if p.id not in seen]
-        except DataError as err:
-            raise ReproduceError(str(err)) from None
+    seen = {p.id for p in exclude}
     wanted = None if source.n is None else source.skip + source.n + len(seen)
     try:
+        if source.problems == TINYZERO_TEST:
+            return [p for p in tinyzero_test_problems(source.n) if p.id not in seen]
         loaded = load_rl_problems(source.problems, n=wanted, seed=source.seed)[source.skip :]
     except DataError as err:
         raise ReproduceError(str(err)) from None
@@ -309,7 +305,7 @@ def _eval(loaded: LoadedSpec, run: Path, ablation_dir: Path) -> dict[str, Any]:
 
 def write_report(loaded: LoadedSpec, evals: dict[tuple[str, str], Path]) -> dict[str, Any]:
     """results/<model>/<condition>.csv per run, results/<model>.png (a line per condition), grid.csv."""
-    from cogbeh.train.evaluate import plot
+    from cogbeh.train.evaluate import plot, write_csv
 
     results = loaded.out / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -318,23 +314,16 @@ def write_report(loaded: LoadedSpec, evals: dict[tuple[str, str], Path]) -> dict
     for (model, condition), folder in evals.items():
         rows = json.loads((folder / "eval.json").read_text(encoding="utf-8"))["rows"]
         rows = [{"model": model, "condition": condition, **row} for row in rows]
-        _write_csv(rows, results / model / f"{condition}.csv")
+        (results / model).mkdir(exist_ok=True)
+        write_csv(rows, results / model / f"{condition}.csv")
         by_model.setdefault(model, {})[condition] = rows
         everything += rows
     figures = []
     for model, runs in by_model.items():
         title = f"{loaded.spec.name} grid, model {model}: priming conditions ({loaded.spec.eval.n} problems)"
         figures.append(str(plot(runs, results / f"{model}.png", title=title)))
-    _write_csv(everything, results / "grid.csv")
+    write_csv(everything, results / "grid.csv")
     return {"figures": figures, "csv": len(evals)}
-
-
-def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 # --- GPU-hours estimate for --dry-run ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cogbeh.spec import RunSpec, SpecError, _describe, load_spec, parse_spec
+from cogbeh.spec import RunSpec, SpecError, _describe, load_spec, parse_spec, read_spec_file
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 TinySizeName = Literal["tiny", "small", "0.5b"]
@@ -161,19 +161,7 @@ def resolve(path: str, base: Path) -> Path:
 
 def load_reproduce_spec(path: str | Path, *, out: Path | None = None) -> LoadedSpec:
     """Read and validate a reproduce spec; SpecError (one line) naming the file and the first problem."""
-    import yaml
-
-    from cogbeh.paths import generators_dir
-
-    file = Path(path)
-    if not file.is_file() and (generators_dir() / "reproduce" / f"{path}.yaml").is_file():
-        file = generators_dir() / "reproduce" / f"{path}.yaml"
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read spec ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML ({' '.join(str(err).split())})") from None
+    file, data = read_spec_file(path, shipped="reproduce")
     if not isinstance(data, dict):
         raise SpecError(f"{file}: a reproduce spec must be a YAML mapping (name, ablation, conditions, ...)")
     try:
