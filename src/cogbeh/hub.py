@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -369,8 +370,6 @@ def publish(run_dir: Path, repo_id: str, *, private: bool = False, license: str 
 
 def _redact(text: str, token: str | None) -> str:
     """Hide any token an error message might quote: the one given, HF_TOKEN's, anything shaped like one."""
-    import os
-
     for secret in (token, os.environ.get("HF_TOKEN")):
         if secret and secret.strip():
             text = text.replace(secret, "***")

@@ -19,7 +19,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cogbeh.runfiles import MANIFEST, RECORDS, REJECTED, check_not_locked, is_empty, read_job
+from cogbeh.runfiles import (
+    MANIFEST,
+    RECORDS,
+    REJECTED,
+    check_not_locked,
+    is_empty,
+    prepare,
+    read_job,
+    write_atomic,
+    write_job,
+    write_manifest,
+)
 from cogbeh.versions import versions
 
 #: job.json entries shards may differ in: the shard itself, n (a shard may be extended), paths, versions.
@@ -140,7 +151,6 @@ def merge_runs(folders: Iterable[Path], out: Path, *, n: int | None = None, over
     """Join the N shard folders of one main-job run into `out`, as the unsharded run; returns the manifest."""
     from cogbeh.hub import write_run_card
     from cogbeh.records import read_records
-    from cogbeh.runfiles import prepare, write_atomic, write_job, write_manifest
 
     shards = sorted((_load_shard(Path(f)) for f in folders), key=lambda s: s["block"]["index"])
     if not shards:

@@ -15,10 +15,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from cogbeh.runfiles import RECORDS, REJECTED, check_not_locked, is_empty, write_atomic
+from cogbeh.runfiles import (
+    MANIFEST,
+    RECORDS,
+    REJECTED,
+    check_not_locked,
+    is_empty,
+    write_atomic,
+    write_manifest,
+)
 from cogbeh.shards import MergeError, line_index, read_lines
 
-SPEC_COPY, MANIFEST, PROBLEMS = "spec.json", "manifest.json", "problems.jsonl"
+SPEC_COPY, PROBLEMS = "spec.json", "problems.jsonl"
 
 
 def is_ablation(folder: Path) -> bool:
@@ -122,7 +130,7 @@ def merge_ablations(folders: Iterable[Path], out: Path, *, log: Callable[[str], 
                                            "units": s["manifest"].get("units"),
                                            "seconds": s["manifest"]["timing"]["seconds"]} for s in shards],
                                "cut_index": cut}
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_manifest(out, manifest)
     return manifest
 
 

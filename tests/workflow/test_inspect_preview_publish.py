@@ -279,27 +279,20 @@ def _no_secret_anywhere(text: str, *folders: Path) -> None:
         assert SECRET.encode() not in path.read_bytes(), path
 
 
+def publish(
+    source: Path, out: Path, *flags: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """`cogbeh-gen publish SOURCE --repo-id me/priming --out OUT FLAGS...`: (exit status, stdout, stderr)."""
+    return cli(["publish", str(source), "--repo-id", "me/priming", "--out", str(out), *flags], capsys)
+
+
 def test_publish_passes_revision_message_token_and_pr_to_hfapi(
     ablation_dir: Path, tmp_path: Path, hf_api: type[RecordingApi], capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = tmp_path / "repo"
-    code, out, err = cli(
-        [
-            "publish",
-            str(ablation_dir),
-            "--repo-id",
-            "me/priming",
-            "--out",
-            str(repo),
-            "--revision",
-            "v2",
-            "--commit-message",
-            "Add the v2 traces",
-            "--token",
-            SECRET,
-            "--create-pr",
-        ],
-        capsys,
+    code, out, err = publish(
+        ablation_dir, repo, "--revision", "v2", "--commit-message", "Add the v2 traces", "--token", SECRET,
+        "--create-pr", capsys=capsys,
     )
     assert code == 0, err
     (api,) = hf_api.instances
@@ -339,21 +332,7 @@ def test_publish_to_a_new_branch_creates_it_first(
     ablation_dir: Path, tmp_path: Path, hf_api: type[RecordingApi], capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = tmp_path / "repo"
-    code, _, err = cli(
-        [
-            "publish",
-            str(ablation_dir),
-            "--repo-id",
-            "me/priming",
-            "--out",
-            str(repo),
-            "--revision",
-            "v2",
-            "--token",
-            SECRET,
-        ],
-        capsys,
-    )
+    code, _, err = publish(ablation_dir, repo, "--revision", "v2", "--token", SECRET, capsys=capsys)
     assert code == 0, err
     (api,) = hf_api.instances
     assert [name for name, _ in api.calls] == ["create_repo", "create_branch", "upload_folder"]
@@ -375,9 +354,7 @@ def test_publish_with_hf_token_leaves_the_token_to_hfapi(
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", SECRET)
     repo = tmp_path / "repo"
-    code, out, err = cli(
-        ["publish", str(ablation_dir), "--repo-id", "me/priming", "--out", str(repo)], capsys
-    )
+    code, out, err = publish(ablation_dir, repo, capsys=capsys)
     assert code == 0, err
     (api,) = hf_api.instances
     assert api.made_with == ((), {})
@@ -405,35 +382,11 @@ def test_publish_errors_never_show_the_token(
         )
 
     monkeypatch.setattr(RecordingApi, "__init__", failing)
-    code, out, err = cli(
-        [
-            "publish",
-            str(ablation_dir),
-            "--repo-id",
-            "me/priming",
-            "--out",
-            str(tmp_path / "r"),
-            "--token",
-            SECRET,
-        ],
-        capsys,
-    )
+    code, out, err = publish(ablation_dir, tmp_path / "r", "--token", SECRET, capsys=capsys)
     assert code == 2 and err.count("\n") == 1
     assert "upload to me/priming failed: RuntimeError: 401 Unauthorized: token *** is invalid" in err
     _no_secret_anywhere(out + err, ablation_dir, tmp_path)
-    code, _, err = cli(
-        [
-            "publish",
-            str(ablation_dir),
-            "--repo-id",
-            "me/priming",
-            "--out",
-            str(tmp_path / "e"),
-            "--token",
-            " ",
-        ],
-        capsys,
-    )
+    code, _, err = publish(ablation_dir, tmp_path / "e", "--token", " ", capsys=capsys)
     assert code == 2 and "--token is empty" in err
 
 
