@@ -101,6 +101,28 @@ def sft_row(
     return {"prompt": prompt, "completion": completion, "nums": list(nums), "target": int(target)}
 
 
+#: The query around a rewritten corpus document's question, per style (`cogbeh-gen curate rewrite`).
+QUESTION_TEMPLATES: dict[str, str] = {"tinyzero": "curate/query_tinyzero.jinja", "chat": "curate/query_chat.jinja"}
+
+
+def question_row(question: str, thoughts: str, answer: str,
+                 style: PromptStyle | PromptFormat = "tinyzero") -> dict[str, Any]:
+    """A TRL prompt-completion row for a rewritten document: the paper's query around `question`, and
+    `<think>thoughts</think>\n<answer>answer</answer>` as the completion (continuing after an opened think tag).
+
+    A custom `--prompt-template` is a Countdown template, so questions always use the style's shipped one.
+    """
+    fmt = as_format(style)
+    text = render(QUESTION_TEMPLATES[fmt.style], question=question.strip())
+    completion = f"{THINK}{thoughts.strip()}</think>\n<answer>{answer.strip()}</answer>"
+    if fmt.style == "chat":
+        return {"prompt": [{"role": "user", "content": text}],
+                "completion": [{"role": "assistant", "content": completion}]}
+    if opens_think(text):
+        completion = completion[len(THINK):]
+    return {"prompt": text, "completion": completion}
+
+
 def write_record(folder: str | Path, style: PromptStyle | PromptFormat, *, name: str = PROMPT_RECORD) -> Path:
     """Record the prompt format in `folder/name`."""
     path = Path(folder) / name

@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, str] = {
     "solve": "cogbeh.cli.countdown:solve",
     "problems": "cogbeh.cli.countdown:problems",
     "classify": "cogbeh.cli.classify:classify",
+    "curate": "cogbeh.cli.curate:curate",
     "audit": "cogbeh.cli.audit:audit",
     "batch": "cogbeh.cli.batch:batch",
     "ablation": "cogbeh.cli.ablation:ablation",

@@ -12,12 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from cogbeh.countdown import PRESETS, Problem, load_problems, problems_from_dataset, sample_problems
-from cogbeh.prompting import PROMPT_STYLES, SHIPPED, PromptFormat, PromptStyle, build_prompt, sft_row
+from cogbeh.prompting import (
+    PROMPT_STYLES,
+    SHIPPED,
+    PromptFormat,
+    PromptStyle,
+    build_prompt,
+    question_row,
+    sft_row,
+)
 from cogbeh.records import Record, read_records
 
 RL_TEMPLATE = SHIPPED["tinyzero"]
 QUERY_TEMPLATE = SHIPPED["chat"]
 __all__ = ["PROMPT_STYLES", "PromptFormat", "PromptStyle"]  # re-exported: the styles live in cogbeh.prompting
+
+
+#: Columns of a `curate rewrite` row: its query is rebuilt from the question in the run's prompt format.
+QUESTION_COLUMNS: tuple[str, ...] = ("question", "thoughts", "answer")
 
 
 class DataError(ValueError):
@@ -44,6 +56,8 @@ def to_conversational(
     if isinstance(record, Record):
         return sft_row(list(record.nums), record.target, record.completion, style)
     row = dict(record)
+    if all(isinstance(row.get(k), str) for k in QUESTION_COLUMNS):  # a rewritten corpus document (curate)
+        return question_row(row["question"], row["thoughts"], row["answer"], style)
     prompt, completion = row.get("prompt"), row.get("completion")
     if isinstance(completion, list):
         completion = "".join(str(m.get("content", "")) for m in completion if isinstance(m, dict))
@@ -80,6 +94,22 @@ def _load_dataset(source: str, *, split: str = "train") -> Any:
     return loaded
 
 
+def _read_priming_file(path: Path) -> list[Record | dict[str, Any]]:
+    """Records of a priming run, or the plain rows of a `curate rewrite` folder (which are not Records)."""
+    import json
+
+    first = next((line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()), "")
+    try:
+        curated = all(k in json.loads(first) for k in QUESTION_COLUMNS) if first else False
+    except json.JSONDecodeError:
+        curated = False
+    if not curated:
+        return list(read_records(path))
+    from cogbeh.runfiles import json_rows
+
+    return [row for _, row in json_rows(path)]
+
+
 def load_priming(
     source: str | Path, *, split: str = "train", style: PromptStyle | PromptFormat = "tinyzero"
 ) -> PrimingData:
@@ -87,13 +117,14 @@ def load_priming(
     path = Path(source)
     try:
         if path.is_dir() and (path / "records.jsonl").is_file():
-            raw: Iterable[Record | dict[str, Any]] = list(read_records(path / "records.jsonl"))
+            raw: Iterable[Record | dict[str, Any]] = _read_priming_file(path / "records.jsonl")
         elif path.is_file() and path.suffix == ".jsonl":
-            raw = list(read_records(path))
+            raw = _read_priming_file(path)
         else:
             raw = _load_dataset(str(source), split=split).to_list()
         rows = [to_conversational(r, style=style) for r in raw]
-        problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows]
+        # Countdown problems (kept apart from RL problems); rewritten documents have none.
+        problems = [Problem(tuple(r["nums"]), r["target"]) for r in rows if "nums" in r]
     except DataError:
         raise
     except ValueError as err:  # a corrupt record line or an impossible problem
