@@ -1,0 +1,202 @@
+"""The offline rule labeler for math prose (`curate classify --judge rules`): what a user relies on."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cogbeh.behaviors import BEHAVIORS
+from cogbeh.curate.cues import BEHAVIOR_CUES, PROBLEM, SOLUTION
+from cogbeh.curate.labels import DocumentLabels, LabelError, make_labeler
+from cogbeh.curate.rules import FAMILIES, RuleLabeler, explain, family_spans, label_text
+from cogbeh.curate.scores import confusion, format_confusion
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "curate" / "corpus.jsonl"
+
+
+def fired(text: str) -> set[tuple[str, str]]:
+    """(behavior, family) pairs whose cues match `text` (full scan)."""
+    return {(hit.behavior, hit.family) for hit in explain(text)}
+
+
+# One realistic sentence per cue family, written the way people write math on the web.
+POSITIVE: list[tuple[str, str, str]] = [
+    ("verification", "check_work", "Let's check: with x = 3 the left side is 9 - 15 + 6 = 0."),
+    ("verification", "check_work", "To check, I differentiated the antiderivative."),
+    ("verification", "double_check", "A quick sanity check with 1000 terms gives 1.6439."),
+    ("verification", "double_check", "To double-check, use the Taylor expansion of cos x."),
+    ("verification", "verify", "We can verify this by expanding the product."),
+    ("verification", "make_sure", "Let's make sure the direction of the inequality is right with numbers."),
+    ("verification", "substitute_back", "Plugging x = 3 back into the original equation gives 0."),
+    ("verification", "substitute_back", "Substituting x = 2 back in, both sides equal 7."),
+    ("verification", "agrees", "The sum is 55, which agrees with the formula n(n+1)/2."),
+    ("verification", "agrees", "The limit is 1/2, as expected."),
+    ("verification", "agrees", "For x = 6 we get 3 = 3 ✓"),
+    ("verification", "test_case", "Let's test the formula with a small case: n = 1 gives 1."),
+    ("backtracking", "wait", "Wait, that can't be the whole story: the sign is off."),
+    ("backtracking", "mistake", "I made a mistake in the second line: the constant should be negative."),
+    ("backtracking", "mistake", "Hmm, that's not right — I forgot the inner derivative."),
+    ("backtracking", "dead_end", "But then the x stays in the exponent, so this doesn't work at all."),
+    ("backtracking", "dead_end", "Partial fractions is a dead end here."),
+    ("backtracking", "abandon", "So I gave up on it and switched to the derivative."),
+    ("backtracking", "abandon", "The comparison goes the other way; let's use the integral test instead."),
+    ("backtracking", "try_again", "Let me try a different substitution, t = tan(x/2)."),
+    ("backtracking", "try_again", "Scrap the integral; back to the drawing board."),
+    ("backtracking", "go_back", "Going back to the original equation, we isolate y."),
+    ("subgoal_setting", "first_we", "First, we need to find the derivative of f, then we solve f'(x) = 0."),
+    ("subgoal_setting", "first_we", "We first compute the monthly rate, then the number of periods."),
+    ("subgoal_setting", "step_n", "Step 1: find the slope."),
+    ("subgoal_setting", "then_next", "It remains to show that the sequence is bounded."),
+    ("subgoal_setting", "goal_plan", "Our goal is to show that n^3 - n is divisible by 6."),
+    ("subgoal_setting", "goal_plan", "Plan: find the critical points first, then compare the values."),
+    ("subgoal_setting", "break_down", "We break this into two parts: the base case and the inductive step."),
+    ("backward_chaining", "suffices", "It suffices to show that the sequence is increasing and bounded."),
+    ("backward_chaining", "work_backwards", "Working backwards from the final 3 marbles, she had 8 before."),
+    ("backward_chaining", "need_for", "For $n!$ to end in six zeros we need six factors of 5 in $n!$."),
+    ("backward_chaining", "need_for", "We want a_n < 2, so we need a_{n-1} < 2 as well."),
+    ("backward_chaining", "need_for", "In order to find the height, we need the launch speed."),
+    ("backward_chaining", "assume_goal", "So what we need is 2|x - 3| < epsilon."),
+]
+
+# False friends: everyday or software uses of the cue words that are no behavior at all.
+NEGATIVE: list[str] = [
+    "Check out the course website for the syllabus.",
+    "This release is backward compatible with 2.2 for all public functions.",
+    "The goal of this course is to introduce linear algebra.",
+    "Call handle.wait() to wait for the solver to converge.",
+    "You won't want to wait for the second half of the episode.",
+    "To verify your installation, run the self-test.",
+    "A panel of four referees spent two years verifying the argument.",
+    "We go back to basics for the first twenty minutes.",
+    "The standard error of the mean is sigma over root n.",
+    "This approach leads to a contradiction, so no such n exists.",
+    "Step 1 of the migration guide explains how to replace the calls.",
+    "The author works backwards from ten celebrated results to the people who found them.",
+    "Check your understanding with the routine questions at the end of each chapter.",
+    "The ratio test is inconclusive for this series.",
+    "Case 1: x is even. Then x^2 is even.",
+    "I tried again after clearing the cache and still nothing rendered.",
+    "Make sure you enable JavaScript in your browser.",
+]
+
+
+@pytest.mark.parametrize(("behavior", "family", "sentence"), POSITIVE)
+def test_each_cue_family_fires_on_a_realistic_sentence(behavior: str, family: str, sentence: str) -> None:
+    assert (behavior, family) in fired(sentence)
+    assert label_text(sentence).counts[behavior] >= 1
+
+
+@pytest.mark.parametrize("sentence", NEGATIVE)
+def test_false_friends_show_no_behavior(sentence: str) -> None:
+    assert not label_text(sentence).rich, [h for h in explain(sentence) if h.behavior in BEHAVIORS]
+
+
+def test_every_cue_family_is_exercised_by_a_positive_example() -> None:
+    covered = {(b, f) for b, f, _ in POSITIVE}
+    assert covered == {(b, f.name) for b, families in BEHAVIOR_CUES.items() for f in families}
+
+
+def test_cue_families_are_documented() -> None:
+    for family in [f for families in BEHAVIOR_CUES.values() for f in families] + list(PROBLEM + SOLUTION):
+        assert family.name.isidentifier() and family.doc and "\n" not in family.doc and family.anchors
+
+
+def test_counts_count_distinct_instances() -> None:
+    # Two cues in one sentence are one instance; the same move in two sentences is two.
+    one = "Wait, that's wrong: I made a mistake in the sign."
+    two = "Wait, that's wrong. Later on I made a mistake in the sign."
+    assert label_text(one).counts["backtracking"] == 1
+    assert label_text(two).counts["backtracking"] == 2
+    steps = "Step 1: find the slope. Step 2: find the intercept. Step 3: write the line."
+    assert label_text(steps).counts["subgoal_setting"] == 3
+
+
+def test_problem_and_solution_flags() -> None:
+    worked = "Problem. Solve 2x + 1 = 7.\n\nSolution. Subtracting 1 gives 2x = 6, so x = 6/2 = 3."
+    unanswered = "How many lockers are open at the end?\n\nYou'll have to wait until next week for the answer"
+    news = "The Academy announced on Tuesday that this year's medal goes to Dr. Brandvold."
+    assert (label_text(worked).contains_problem, label_text(worked).contains_solution) == (True, True)
+    flags = label_text(unanswered)
+    assert (flags.contains_problem, flags.contains_solution) == (True, False)
+    assert (label_text(news).contains_problem, label_text(news).contains_solution) == (False, False)
+
+
+def test_labeler_contract_and_non_strings_are_errors() -> None:
+    labeler = make_labeler("rules")
+    assert isinstance(labeler, RuleLabeler) and labeler.name == "rules"
+    texts = ["Let's check: 2 + 2 = 4 ✓", None, 42, ""]
+    results = labeler.label(texts)  # type: ignore[arg-type]
+    assert len(results) == 4
+    assert isinstance(results[0], DocumentLabels) and results[0].counts["verification"] == 1
+    assert isinstance(results[1], LabelError) and isinstance(results[2], LabelError)
+    assert results[3] == DocumentLabels({b: 0 for b in BEHAVIORS}, False, False)
+
+
+def test_fast_path_finds_what_a_full_scan_finds() -> None:
+    # The anchors are only a speed device: every match of a full regex scan is found near an anchor.
+    texts = [s for _, _, s in POSITIVE] + NEGATIVE
+    if CORPUS.exists():
+        rows = map(json.loads, CORPUS.read_text().splitlines())
+        texts += [row["text"] for row in rows if row["split"] == "dev"]
+    for text in texts:
+        low = text.lower()
+        for families in FAMILIES.values():
+            for family in families:
+                fast = family_spans(family, low)
+                for m in family.regex.finditer(low):
+                    assert any(a < m.end() and m.start() < b for a, b in fast), (family.cue.name, m.group())
+
+
+SENTENCES = st.sampled_from([s for _, _, s in POSITIVE] + NEGATIVE + ["x = 3.5", "\n\n", "?", "wait wait"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(SENTENCES, max_size=12), st.sampled_from([" ", "\n", "  \n\n", " — "]))
+def test_labels_are_deterministic_and_the_labeler_agrees_with_label_text(parts: list[str], sep: str) -> None:
+    text = sep.join(parts)
+    first = label_text(text)
+    assert label_text(text) == first
+    assert RuleLabeler().label([text]) == [first]
+    assert all(count <= max(1, len(text)) for count in first.counts.values())
+
+
+@pytest.mark.parametrize("unit", ["wait ", "wait wait wait, ", "? ", "= ", "$", ".", "in order to ", "for ",
+                                  "check that check that ", "it suffices to ", "a" * 7 + " "])
+def test_linear_time_on_pathological_input(unit: str) -> None:
+    text = unit * (200_000 // len(unit))
+    start = time.perf_counter()
+    label_text(text)
+    assert time.perf_counter() - start < 2.0  # generous: ~0.05 s here; a quadratic scan would take minutes
+
+
+def _corpus(split: str) -> tuple[list[DocumentLabels], list[str]]:
+    rows = [row for row in map(json.loads, CORPUS.read_text().splitlines()) if row["split"] == split]
+    truth = [DocumentLabels({b: row[b] for b in BEHAVIORS}, row["contains_problem"], row["contains_solution"])
+             for row in rows]
+    return truth, [row["text"] for row in rows]
+
+
+# Precision/recall floors per split, set just under what the labeler reached. Cues were tuned on dev only;
+# the test split was scored once, after tuning, and is below 0.8 for three behaviors (see issue 11's note):
+# subgoal setting and backward chaining are often phrased without any cue word a rule can key on.
+FLOORS: dict[str, dict[str, tuple[float, float]]] = {
+    "dev": {field: (0.95, 0.95) for field in (*BEHAVIORS, "contains_problem", "contains_solution")},
+    "test": {"backtracking": (0.8, 0.95), "backward_chaining": (0.8, 0.5), "subgoal_setting": (0.8, 0.5),
+             "verification": (0.65, 0.75), "contains_problem": (0.9, 0.85), "contains_solution": (0.9, 0.8)},
+}
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="fixture corpus not written yet")
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_fixture_corpus_precision_and_recall(split: str) -> None:
+    truth, texts = _corpus(split)
+    table = confusion(truth, RuleLabeler().label(texts))
+    report = format_confusion(table, split)
+    for field, (precision, recall) in FLOORS[split].items():
+        assert table[field].errors == 0, report
+        assert table[field].precision >= precision and table[field].recall >= recall, report
