@@ -344,7 +344,7 @@ def publish(run_dir: Path, repo_id: str, *, private: bool = False, license: str 
     if token is not None and not token.strip():
         raise PublishError("--token is empty; pass a Hub token, or leave it out to use HF_TOKEN")
     folder = out_folder or run_dir / "hub"
-    rows = layout(run_dir, folder, repo_id, license=license)
+    rows = _layout_any(run_dir, folder, repo_id, license)
     url = f"https://huggingface.co/datasets/{repo_id}" + (f"/tree/{revision}" if revision else "")
     if dry_run:
         return PublishResult(folder, rows, False, url)
@@ -366,6 +366,18 @@ def publish(run_dir: Path, repo_id: str, *, private: bool = False, license: str 
         text = _redact(f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}", token)
         raise PublishError(f"upload to {repo_id} failed: {text}") from None
     return PublishResult(folder, rows, True, url, getattr(info, "pr_url", None))
+
+
+def _layout_any(run_dir: Path, folder: Path, repo_id: str, license: str | None) -> dict[str, dict[str, int]]:
+    """A priming run or ablation, or `curate rewrite` folders (a config per rewrite)."""
+    from cogbeh.curate import publish as curated
+
+    if not curated.rewrite_folders(run_dir):
+        return layout(run_dir, folder, repo_id, license=license)
+    try:
+        return curated.layout(run_dir, folder, repo_id, license=license)
+    except ValueError as err:
+        raise PublishError(str(err)) from None
 
 
 def _redact(text: str, token: str | None) -> str:
