@@ -60,6 +60,16 @@ def _in_train_extra(err: ModuleNotFoundError) -> bool:
     return (err.name or "").split(".")[0] in TRAIN_EXTRA
 
 
+def _extra_hint(err: ModuleNotFoundError) -> str | None:
+    """How to install the extra a missing package belongs to (train or curate), or None for any other."""
+    from cogbeh.cli.curate import CURATE_EXTRA, CURATE_EXTRA_HINT
+
+    package = (err.name or "").split(".")[0]
+    if package in TRAIN_EXTRA:
+        return TRAIN_EXTRA_HINT
+    return CURATE_EXTRA_HINT if package in CURATE_EXTRA else None
+
+
 @click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cogbeh-gen", message="%(prog)s %(version)s")
 @main_job_options
@@ -90,9 +100,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"cogbeh-gen: {stop.message(args)}", err=True)
         sys.exit(130)
     except ModuleNotFoundError as err:
-        if not _in_train_extra(err):
+        hint = _extra_hint(err)
+        if hint is None:
             raise
-        print_error(f"missing package {err.name!r}: {TRAIN_EXTRA_HINT}")
+        print_error(f"missing package {err.name!r}: {hint}")
         sys.exit(2)
     except click.Abort:
         print_error("aborted")

@@ -14,8 +14,17 @@ CURATE_COMMANDS: dict[str, str] = {
     "distill": "cogbeh.cli.curate.distill:distill",
 }
 #: Packages of the `curate` extra (import names): a command that cannot import one names the extra.
-CURATE_EXTRA: tuple[str, ...] = ("datatrove", "math_verify", "latex2sympy2_extended", "fasttext")
+CURATE_EXTRA: tuple[str, ...] = ("datatrove", "math_verify", "latex2sympy2_extended", "fasttext", "rapidfuzz")
 CURATE_EXTRA_HINT = "install the curate extra: pip install 'cogbeh-gen[curate]'"
+
+
+def require_extra(*modules: str) -> None:
+    """Import the extra's `modules` now, so a missing one stops the command before any work (or any payment).
+
+    The ModuleNotFoundError reaches `cogbeh.cli.main`, which names the extra in one line.
+    """
+    for name in modules:
+        importlib.import_module(name)
 
 
 class _CurateGroup(click.Group):

@@ -35,10 +35,12 @@ def distill(labelled: tuple[Path, ...], out: Path, holdout: float, seed: int, ep
     LABELLED: labelled JSONL files or `curate classify --out` folders (their labelled/*.jsonl). Labels usually
     come from an LLM judge on a sample; then label the corpus with `curate classify --judge fasttext:OUT`.
     """
+    from cogbeh.cli.curate import require_extra
     from cogbeh.curate.distill import REPORT, DistillError, read_labelled
     from cogbeh.curate.distill import distill as run_distill
     from cogbeh.runfiles import write_atomic
 
+    require_extra("fasttext")
     if not labelled:
         fail("no labelled files given; pass labelled .jsonl files or a `curate classify --out` folder")
     try:
