@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import importlib
 import sys
 
 import click
@@ -11,6 +10,7 @@ import click
 from cogbeh import __version__
 from cogbeh.cli.errors import Interrupted, fail, print_error
 from cogbeh.cli.generate import main_job_options, run_main_job
+from cogbeh.cli.lazy import LazyGroup, extra_hint
 
 #: Subcommands, imported only when used so that the main job never pays for torch, datasets or the SDKs.
 SUBCOMMANDS: dict[str, str] = {
@@ -31,46 +31,13 @@ SUBCOMMANDS: dict[str, str] = {
     "list": "cogbeh.cli.info:list_command",
     "env": "cogbeh.cli.info:env",
 }
-#: The `train` extra's packages: a command that cannot import one says how to install the extra.
-TRAIN_EXTRA: tuple[str, ...] = ("torch", "transformers", "trl", "peft", "accelerate")
-TRAIN_EXTRA_HINT = "install the train extra: pip install 'cogbeh-gen[train]'"
 
 
-class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use (click's documented lazy-loading pattern)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(SUBCOMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = SUBCOMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attribute = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            hint = f"; {TRAIN_EXTRA_HINT}" if _in_train_extra(err) else ""
-            raise click.UsageError(f"command {cmd_name!r} needs the missing package {err.name!r}{hint}") \
-                from None
-        return getattr(module, attribute)
+class _Commands(LazyGroup):
+    commands_table = SUBCOMMANDS
 
 
-def _in_train_extra(err: ModuleNotFoundError) -> bool:
-    return (err.name or "").split(".")[0] in TRAIN_EXTRA
-
-
-def _extra_hint(err: ModuleNotFoundError) -> str | None:
-    """How to install the extra a missing package belongs to (train or curate), or None for any other."""
-    from cogbeh.cli.curate import CURATE_EXTRA, CURATE_EXTRA_HINT
-
-    package = (err.name or "").split(".")[0]
-    if package in TRAIN_EXTRA:
-        return TRAIN_EXTRA_HINT
-    return CURATE_EXTRA_HINT if package in CURATE_EXTRA else None
-
-
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cogbeh-gen", message="%(prog)s %(version)s")
 @main_job_options
 @click.pass_context
@@ -100,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"cogbeh-gen: {stop.message(args)}", err=True)
         sys.exit(130)
     except ModuleNotFoundError as err:
-        hint = _extra_hint(err)
+        hint = extra_hint(err)
         if hint is None:
             raise
         print_error(f"missing package {err.name!r}: {hint}")

@@ -35,7 +35,7 @@ def distill(labelled: tuple[Path, ...], out: Path, holdout: float, seed: int, ep
     LABELLED: labelled JSONL files or `curate classify --out` folders (their labelled/*.jsonl). Labels usually
     come from an LLM judge on a sample; then label the corpus with `curate classify --judge fasttext:OUT`.
     """
-    from cogbeh.cli.curate import require_extra
+    from cogbeh.cli.lazy import require_extra
     from cogbeh.curate.distill import REPORT, DistillError, read_labelled
     from cogbeh.curate.distill import distill as run_distill
     from cogbeh.runfiles import write_atomic

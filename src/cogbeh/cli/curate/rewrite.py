@@ -47,7 +47,7 @@ def rewrite(selection: Path, out: Path, model: str, style: str | None, base_url:
     """Rewrite the documents of SELECTION.jsonl (from `curate select`) into question / thoughts / answer and
     keep a rewrite only when its question is in the document, its behaviors fit the style (rule classifier) and
     its answer agrees with the document's (math-verify)."""
-    from cogbeh.cli.curate import require_extra
+    from cogbeh.cli.lazy import require_extra
     from cogbeh.curate.rewrite import RewriteOptions, infer_style, read_selection
 
     require_extra("math_verify", "rapidfuzz")  # the checks run after answers are paid for: fail before
