@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cogbeh.behaviors import BEHAVIORS
-from cogbeh.curate.labels import DocumentLabels, LabelError
+from cogbeh.curate.labels import COUNT_FIELDS, DocumentLabels, LabelError
 
 #: The rows of a confusion report: the four behaviors, then the two flags.
 FIELDS: tuple[str, ...] = (*BEHAVIORS, "contains_problem", "contains_solution")
@@ -94,3 +95,54 @@ def format_confusion(table: dict[str, Confusion], title: str | None = None) -> s
         lines.append(f"| {field} | {c.tp} | {c.fp} | {c.fn} | {c.tn} | {c.errors} | {c.precision:.2f} | "
                      f"{c.recall:.2f} | {c.f1:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def labels_of_row(row: dict[str, Any]) -> DocumentLabels | LabelError:
+    """The labels a row carries: a labelled row (`<behavior>_count` columns, `label_error`) or a reference row
+    such as the fixture corpus (counts under the bare behavior names). ValueError when it has neither."""
+    if row.get("label_error"):
+        return LabelError(str(row["label_error"]))
+    counts: dict[str, int] = {}
+    for behavior in BEHAVIORS:
+        value = row.get(COUNT_FIELDS[behavior], row.get(behavior))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"row {row.get('id')!r} has no count for {behavior} (expected a non-negative integer "
+                             f"in {COUNT_FIELDS[behavior]!r} or {behavior!r})")
+        counts[behavior] = value
+    flags = [row.get(name) if isinstance(row.get(name), bool) else None
+             for name in ("contains_problem", "contains_solution")]
+    return DocumentLabels(counts, *flags)
+
+
+def agreement(reference: Sequence[dict[str, Any]], candidate: Sequence[dict[str, Any]]) -> Agreement:
+    """Confusion of `candidate`'s labels against `reference`'s, over the ids both hold (rows matched by `id`).
+
+    Reference rows that are label errors are left out (nothing to score against) and counted.
+    """
+    by_id = {row.get("id"): row for row in candidate}
+    truth: list[DocumentLabels] = []
+    predicted: list[DocumentLabels | LabelError] = []
+    unlabelled = missing = 0
+    for row in reference:
+        gold = labels_of_row(row)
+        if isinstance(gold, LabelError):
+            unlabelled += 1
+            continue
+        other = by_id.get(row.get("id"))
+        if other is None:
+            missing += 1
+            continue
+        truth.append(gold)
+        predicted.append(labels_of_row(other))
+    return Agreement(confusion(truth, predicted), compared=len(truth), missing=missing,
+                     reference_errors=unlabelled)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """`agreement`'s result: the per-field confusion and how many documents it covers."""
+
+    table: dict[str, Confusion]
+    compared: int
+    missing: int  # reference ids the candidate does not have
+    reference_errors: int  # reference rows that are label errors

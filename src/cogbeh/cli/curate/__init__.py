@@ -12,6 +12,7 @@ CURATE_COMMANDS: dict[str, str] = {
     "select": "cogbeh.cli.curate.select:select",
     "rewrite": "cogbeh.cli.curate.rewrite:rewrite",
     "distill": "cogbeh.cli.curate.distill:distill",
+    "agree": "cogbeh.cli.curate.agree:agree",
 }
 
 
