@@ -18,6 +18,7 @@ from cogbeh.curate.scores import confusion, format_confusion
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "curate" / "corpus.jsonl"
 DEV2 = CORPUS.with_name("corpus_dev2.jsonl")
+TEST2 = CORPUS.with_name("corpus_test2.jsonl")
 
 
 def fired(text: str) -> set[tuple[str, str]]:
@@ -80,6 +81,47 @@ POSITIVE: list[tuple[str, str, str]] = [
     ("verification", "agrees", "The partial sums creep up toward 2, which is reassuring."),
     ("verification", "agrees", "Plugging back in gives 3.30 V. ✓"),
     ("backtracking", "dead_end", "I went through two dead ends before finding this."),
+    # General shapes (issue 11, third round): goal -> requirement in one sentence, "first ..., then" plans,
+    # the writer checking a result without a cue word of the earlier splits.
+    ("backward_chaining", "requirement", "We want this product to be 10, so the exponents must be 9 or 4, 1."),
+    ("backward_chaining", "requirement", "The required ratio is 0.66, so we need R2/(R1 + R2) = 0.66."),
+    ("backward_chaining", "requirement", "Expanding gives 2 + a/b + b/a, so we need to show a/b + b/a >= 2."),
+    ("backward_chaining", "requirement", "To find the area we need the radius."),
+    ("backward_chaining", "requirement", "To make the fraction an integer, the denominator has to divide 12."),
+    ("backward_chaining", "requirement", "The answer has to be even, so the last digit must be 0, 2, 4, 6 or 8."),
+    ("backward_chaining", "need_for", "For the series to converge, the terms must go to zero faster than 1/n."),
+    ("backward_chaining", "suffices", "To count the pairs it suffices to count the divisors of 36."),
+    ("backward_chaining", "assume_goal", "With t = a/b, what we need becomes t + 1/t >= 2."),
+    ("backward_chaining", "reduce_goal", "After the substitution the question becomes whether 3 divides p^2 + 2."),
+    ("backward_chaining", "reduce_goal", "Showing g is onto amounts to solving g(x) = y for every y."),
+    ("backward_chaining", "reduce_goal", "We want the height. That in turn requires the launch speed."),
+    ("backward_chaining", "assume_goal", "What must be true for this to hold? The discriminant must be >= 0."),
+    ("backward_chaining", "work_backwards", "Working from the end: before the last step she had 12."),
+    ("backward_chaining", "work_backwards", "Think about how you arrive at step n: the last move was 1 or 2 steps."),
+    ("subgoal_setting", "first_then", "Approach: first reduce the parallel pair, then add the series resistor."),
+    ("subgoal_setting", "first_then", "It's much easier to first find the probability of no match, and then "
+                                      "subtract it from 1."),
+    ("subgoal_setting", "first_then", "I'll first row-reduce to a triangular matrix, then multiply the diagonal."),
+    ("subgoal_setting", "first_then", "First we cut the polygon into triangles; then we count them."),
+    ("subgoal_setting", "first_then", "Before computing the integral we need the limits of integration."),
+    ("subgoal_setting", "first_we", "We'll find x first, then y."),
+    ("subgoal_setting", "then_next", "I'll compute the determinant and then use it to invert the matrix."),
+    ("subgoal_setting", "then_next", "Let's begin with the velocity; after that the energy is easy."),
+    ("subgoal_setting", "goal_plan", "The key is to find the radius of the inscribed circle."),
+    ("subgoal_setting", "goal_plan", "The first thing to do is find the height of the triangle."),
+    ("verification", "check_work", "Checking directly: 1 + ... + 31 = 496, which is not more than 500."),
+    ("verification", "agrees", "And indeed $3 + 7 = 10$ and $3 \\cdot 7 = 21$."),
+    ("verification", "agrees", "The numbers are 25, 27 and 29, and 25 + 27 + 29 = 81, so that works."),
+    ("verification", "plausibility", "I got 9 hours. But that can't be right: two pipes should be faster than "
+                                     "one."),
+    ("verification", "plausibility", "A speed of 20 m/s is about 72 km/h, which is reasonable."),
+    ("verification", "plausibility", "The answer 1/3 is reasonable, since it lies between 0 and 1."),
+    ("verification", "second_method", "Both approaches give 3/8."),
+    ("verification", "second_method", "Using the other method we again get 42."),
+    ("verification", "second_method", "We compare this with the exact value 0.6931: the error is under 0.1%."),
+    ("verification", "second_method", "The units work out: kg m/s^2 is a newton."),
+    ("verification", "substitute_back", "In the limit m -> 0 we recover the classical result."),
+    ("verification", "test_case", "Let's see if this is right by trying n = 2."),
 ]
 
 # False friends: everyday or software uses of the cue words that are no behavior at all.
@@ -118,7 +160,36 @@ NEGATIVE: list[str] = [
     "My first idea was to compare with the harmonic series.",
     "Check the units of every final answer and give two significant figures.",
     "Reduce the fraction to lowest terms before you submit it.",
+    # False friends of the general shapes: instructions, agendas, software steps, solving steps, derivations.
+    "Exercise 4. Verify that the function satisfies the differential equation.",
+    "First we give the definitions, then we look at their geometric meaning.",
+    "I first tried the substitution u = x^2, then gave it a rest.",
+    "Getting started Step 1: install with pip. Step 2: import the symbols you need.",
+    "Eliminate y to find x, and then back-substitute to get y.",
+    "A strictly increasing function never takes the same value twice.",
+    "Colleagues wishing to speak should check with the department office.",
+    "Heuristics: drawing a figure, working on special cases, and checking the result.",
+    "So we need to find the value of x next.",
+    "First we define a group, then we study its subgroups.",
+    "First, thanks to everyone who came; then a few announcements.",
+    "The question becomes more interesting in higher dimensions.",
+    "To get a grade, you must submit all homework.",
+    "Both approaches give students a way in.",
+    "The key is in the top drawer.",
+    "We want to thank the organisers.",
+    "For the workshop to run smoothly, participants should register by Friday.",
+    "Or have I made an arithmetic error somewhere?",
+    "The point x = 1 solves $\\sqrt{x+3} = -(x-3)$ instead.",
+    "For all 23 birthdays to be different, the second person must avoid 1 day.",
 ]
+
+
+def test_a_doubt_without_a_standard_is_backtracking_not_verification() -> None:
+    # "That can't be right" is a check only when the result is held against something it must satisfy.
+    bare = label_text("Hmm, that can't be right, but I don't know why.").counts
+    held = label_text("9 hours? That can't be right: together they must be faster than 3 hours.").counts
+    assert (bare["verification"], bare["backtracking"]) == (0, 1)
+    assert held["verification"] == 1
 
 
 @pytest.mark.parametrize(("behavior", "family", "sentence"), POSITIVE)
@@ -178,7 +249,7 @@ def test_fast_path_finds_what_a_full_scan_finds() -> None:
     texts = [s for _, _, s in POSITIVE] + NEGATIVE
     if CORPUS.exists():
         rows = map(json.loads, CORPUS.read_text().splitlines())
-        texts += [row["text"] for row in rows if row["split"] == "dev"]
+        texts += [row["text"] for row in rows]
     if DEV2.exists():
         texts += [row["text"] for row in map(json.loads, DEV2.read_text().splitlines())]
     for text in texts:
@@ -204,7 +275,8 @@ def test_labels_are_deterministic_and_the_labeler_agrees_with_label_text(parts: 
 
 
 @pytest.mark.parametrize("unit", ["wait ", "wait wait wait, ", "? ", "= ", "$", ".", "in order to ", "for ",
-                                  "check that check that ", "it suffices to ", "a" * 7 + " "])
+                                  "check that check that ", "it suffices to ", "a" * 7 + " ",
+                                  "first ", "must ", "so we need ", "that can't be right: "])
 def test_linear_time_on_pathological_input(unit: str) -> None:
     text = unit * (200_000 // len(unit))
     start = time.perf_counter()
@@ -213,30 +285,39 @@ def test_linear_time_on_pathological_input(unit: str) -> None:
 
 
 def _corpus(split: str) -> tuple[list[DocumentLabels], list[str]]:
-    path = DEV2 if split == "dev2" else CORPUS
+    path = {"dev2": DEV2, "test2": TEST2}.get(split, CORPUS)
     rows = [row for row in map(json.loads, path.read_text().splitlines()) if row["split"] == split]
     truth = [DocumentLabels({b: row[b] for b in BEHAVIORS}, row["contains_problem"], row["contains_solution"])
              for row in rows]
     return truth, [row["text"] for row in rows]
 
 
-# Precision/recall floors per split, set just under what the labeler reached. Cues were written on dev and
-# generalised on dev2 (issue 11: phrasings varied on purpose, with hard negatives); the test split was scored
-# once, after the cues were frozen. Test stays below 0.8 for backward chaining and subgoal setting recall and
-# verification precision/recall: the generalised cues did not move those test figures, so the floors record
-# where the labeler honestly is, not a target.
+# Precision/recall floors per split, set just under what the labeler reached. Cues were written on dev,
+# generalised on dev2 (issue 11: phrasings varied on purpose, with hard negatives), then generalised again on
+# dev + dev2 + test together: "test" is retired as development data (its first, held-out score was backward
+# chaining R 0.55, subgoal setting R 0.58, verification P 0.68). The held-out split is now "test2", scored
+# exactly once after the cues were frozen; its floors record that single measurement, not a target.
 FLOORS: dict[str, dict[str, tuple[float, float]]] = {
     "dev": {field: (0.95, 0.95) for field in (*BEHAVIORS, "contains_problem", "contains_solution")},
     "dev2": {"backtracking": (0.9, 0.95), "backward_chaining": (0.95, 0.95), "subgoal_setting": (0.95, 0.95),
              "verification": (0.95, 0.95), "contains_problem": (0.95, 0.9), "contains_solution": (0.95, 0.8)},
-    "test": {"backtracking": (0.85, 0.95), "backward_chaining": (0.85, 0.5), "subgoal_setting": (0.85, 0.45),
-             "verification": (0.65, 0.75), "contains_problem": (0.95, 0.85), "contains_solution": (0.9, 0.8)},
+    "test": {"backtracking": (0.85, 0.95), "backward_chaining": (0.9, 0.95), "subgoal_setting": (0.95, 0.95),
+             "verification": (0.9, 0.95), "contains_problem": (0.95, 0.85), "contains_solution": (0.9, 0.8)},
+    # test2 (64 docs), scored once with the cues frozen: backtracking P 0.83 R 0.59, backward chaining P 0.73
+    # R 0.69, subgoal setting P 1.00 R 0.82, verification P 0.80 R 0.67, problem P 0.98 R 0.92, solution P 0.98
+    # R 0.88. Backtracking recall, backward chaining precision and recall, and verification recall stay below
+    # 0.8: on unseen phrasings the rules still miss a third of the checks and backtracks. These floors record
+    # that measurement honestly; they are not a target and were not tuned toward.
+    "test2": {"backtracking": (0.8, 0.55), "backward_chaining": (0.7, 0.65), "subgoal_setting": (0.95, 0.8),
+              "verification": (0.75, 0.65), "contains_problem": (0.95, 0.9), "contains_solution": (0.95, 0.85)},
 }
 
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="fixture corpus not written yet")
-@pytest.mark.parametrize("split", ["dev", "dev2", "test"])
+@pytest.mark.parametrize("split", ["dev", "dev2", "test", "test2"])
 def test_fixture_corpus_precision_and_recall(split: str) -> None:
+    if split == "test2" and not TEST2.exists():
+        pytest.skip("held-out split test2 not written yet")
     truth, texts = _corpus(split)
     table = confusion(truth, RuleLabeler().label(texts))
     report = format_confusion(table, split)
