@@ -130,6 +130,26 @@ def rules_per_core(documents: list[dict[str, str]], repeats: int) -> dict[str, A
             "seconds": round(seconds, 4), "docs_per_s": round(len(texts) / seconds, 1)}
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "curate"
+
+
+def fixture_documents(n: int, seed: int, *, target_bytes: int = 8500) -> list[dict[str, str]]:
+    """`n` documents of ~8.5 KB made only of the labelled fixture documents (tests/data/curate/*.jsonl): every
+    paragraph comes from hand-written math prose, most of it showing a behavior, so this is the cue-dense worst
+    case for the rules (a real corpus is mostly plain text, which make_documents mixes in)."""
+    texts = [json.loads(line)["text"] for path in sorted(FIXTURES.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    documents = []
+    for index in range(n):
+        rng = random.Random(f"{seed}:fixture:{index}")
+        parts, size = [], 0
+        while size < target_bytes:
+            parts.append(rng.choice(texts))
+            size += len(parts[-1].encode()) + 2
+        documents.append({"id": f"fixture-{index:06d}", "text": "\n\n".join(parts)})
+    return documents
+
+
 def _label_batch(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     """datasets.map function: the rule labeler's label columns for a batch (module level so it pickles)."""
     from cogbeh.curate.labels import LABEL_FIELDS
@@ -210,6 +230,8 @@ def markdown(results: dict[str, Any]) -> str:
              f"| (a) rules, single process: docs/s ({rules['documents']} docs of {rules['mean_bytes']:.0f} bytes: "
              f"{rules['mean_tokens']:.0f} test-tokenizer tokens, ~{rules['mean_tokens_bytes_over_4']:.0f} LLM "
              f"tokens at 4 bytes/token) | {rules['docs_per_s']:.0f} |",
+             f"| (a) rules, single process, cue-dense fixture prose: docs/s ({results['rules_dense']['documents']} "
+             f"docs of {results['rules_dense']['mean_bytes']:.0f} bytes) | {results['rules_dense']['docs_per_s']:.0f} |",
              f"| (b) datatrove local classify, {eng['workers']} workers: docs/s ({eng['documents']} docs) | "
              f"{eng['datatrove']['docs_per_s']:.0f} |",
              f"| (b) datasets.map(num_proc={eng['workers']}): docs/s (same docs) | "
@@ -245,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
                            "platform": platform.platform(), "load_before": os.getloadavg()},
                "params": vars(args) | {"json": str(args.json) if args.json else None},
                "rules": rules_per_core(corpus[:args.docs], args.repeats),
+               "rules_dense": rules_per_core(fixture_documents(args.docs, args.seed), args.repeats),
                "engines": engines(corpus[:args.corpus_docs], args.workers, args.repeats),
                "fasttext": fasttext_labeler(corpus[:args.docs], corpus[:args.corpus_docs], args.repeats)}
     results["machine"]["load_after"] = os.getloadavg()

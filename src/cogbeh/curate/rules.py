@@ -103,30 +103,37 @@ def tokens(low: str) -> set[bytes]:
     return set(low.encode("utf-8", "surrogatepass").translate(_SPLIT_TABLE).split())
 
 
-def _find_all(low: str, needle: str, cache: dict[str, list[int]]) -> list[int]:
-    """Every position of `needle` in `low`, memoised per document (families share anchors: check, back)."""
-    found = cache.get(needle)
+def _find_all(low: str, needle: str, cache: dict[tuple[str, bool], list[int]], *, word: bool) -> list[int]:
+    """Every position of `needle` in `low`, memoised per document (families share anchors: check, back).
+
+    A `word` anchor is kept only where a word starts: a match holds its anchor as a whole token (or a stem's
+    longer form), so "end" inside "depend" or "off" inside "coefficient" would only cost a failed regex try.
+    """
+    key = (needle, word)
+    found = cache.get(key)
     if found is None:
         found = []
         i = low.find(needle)
         while i >= 0:
-            found.append(i)
+            if not word or i == 0 or not (low[i - 1].isalnum() or low[i - 1] in "'’_"):
+                found.append(i)
             i = low.find(needle, i + 1)
-        cache[needle] = found
+        cache[key] = found
     return found
 
 
-def _anchor_positions(family: _Family, low: str, words: set[bytes], cache: dict[str, list[int]]) -> list[int]:
+def _anchor_positions(family: _Family, low: str, words: set[bytes],
+                      cache: dict[tuple[str, bool], list[int]]) -> list[int]:
     """Sorted positions of the family's anchors that the document contains; empty when it contains none."""
-    needles = list({s for w, forms in family.words.items() if w in words for s in forms})
-    needles += [s for s in family.symbols if s in low]
+    needles = [(s, True) for s in {s for w, forms in family.words.items() if w in words for s in forms}]
+    needles += [(s, False) for s in family.symbols if s in low]
     if len(needles) == 1:
-        return _find_all(low, needles[0], cache)
-    return sorted(p for needle in needles for p in _find_all(low, needle, cache))
+        return _find_all(low, needles[0][0], cache, word=needles[0][1])
+    return sorted({p for needle, word in needles for p in _find_all(low, needle, cache, word=word)})
 
 
 def family_spans(family: _Family, low: str, words: set[bytes] | None = None,
-                 cache: dict[str, list[int]] | None = None) -> list[tuple[int, int]]:
+                 cache: dict[tuple[str, bool], list[int]] | None = None) -> list[tuple[int, int]]:
     """(start, end) of the matches of one family, in order, found by trying the pattern only near its anchors.
 
     For each anchor position p, `window` tries the pattern at the starts p - back .. p (a lazy prefix inside
@@ -153,7 +160,7 @@ def family_spans(family: _Family, low: str, words: set[bytes] | None = None,
     return spans
 
 
-def _count(families: tuple[_Family, ...], low: str, words: set[bytes], cache: dict[str, list[int]]) -> int:
+def _count(families: tuple[_Family, ...], low: str, words: set[bytes], cache: dict[tuple[str, bool], list[int]]) -> int:
     """Distinct sentences with at least one match of any family (linear: each gap is searched once)."""
     spans = sorted(span for family in families for span in family_spans(family, low, words, cache))
     count = 0
@@ -165,7 +172,7 @@ def _count(families: tuple[_Family, ...], low: str, words: set[bytes], cache: di
     return count
 
 
-def _present(families: tuple[_Family, ...], low: str, words: set[bytes], cache: dict[str, list[int]]) -> bool:
+def _present(families: tuple[_Family, ...], low: str, words: set[bytes], cache: dict[tuple[str, bool], list[int]]) -> bool:
     """Any match of any family; stops at the first (each start is tried at most once per family)."""
     for family in families:
         floor = 0
@@ -183,7 +190,7 @@ def label_text(text: str) -> DocumentLabels:
     """Behavior counts and problem/solution flags of one document."""
     low = text.lower()
     words = tokens(low)
-    cache: dict[str, list[int]] = {}
+    cache: dict[tuple[str, bool], list[int]] = {}
     counts = {b: _count(FAMILIES[b], low, words, cache) for b in BEHAVIORS}
     # A solution needs a problem to solve: without one, "therefore" and "=" chains are just exposition.
     has_problem = _present(PROBLEM_FAMILIES, low, words, cache)
