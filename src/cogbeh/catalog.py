@@ -13,10 +13,11 @@ from cogbeh.paths import generators_dir, templates_dir
 
 #: Sections of `cogbeh-gen list`, in the order printed.
 SECTIONS: tuple[str, ...] = ("behaviors", "aliases", "controls", "presets", "formats", "specs")
-#: Packages whose versions a bug report needs: the core, the providers' SDKs, the train extra.
+#: Packages whose versions a bug report needs: the core, the providers' SDKs, the train and curate extras.
 KEY_PACKAGES: tuple[str, ...] = (
     "click", "pydantic", "jinja2", "numpy", "tokenizers", "datasets", "pyarrow", "huggingface_hub",
     "anthropic", "openai", "httpx2", "matplotlib", "torch", "transformers", "trl", "peft", "accelerate",
+    "datatrove", "math-verify", "fasttext-numpy2-wheel", "rapidfuzz",
 )
 #: Environment variables that change what cogbeh-gen, the Hub libraries or torch do; values are shown.
 SETTINGS: tuple[str, ...] = (
