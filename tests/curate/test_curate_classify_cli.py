@@ -4,6 +4,7 @@ dry runs that print the executor configuration and write nothing, and bad input 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,9 @@ def test_llm_judge_through_an_openai_compatible_server(corpus: Path, tmp_path: P
     assert labelled["d2"]["label_error"] and labelled["d2"]["backtracking_count"] is None
     manifest = json.loads((out / "manifest.json").read_text())
     assert (manifest["errors"], manifest["prompts"], manifest["documents"]) == (2, "combined", 6)
+    key = os.environ["OPENAI_API_KEY"]  # the canary: in no file of the run (job, manifest, cache, logs)
+    assert key and not [p for p in out.rglob("*") if p.is_file() and key.encode() in p.read_bytes()]
+    assert key not in stderr
 
 
 def test_slurm_dry_run_prints_the_executor_config_and_writes_nothing(corpus: Path, tmp_path: Path,
