@@ -16,7 +16,6 @@ second training in one process can give other weights or "Encountered NaN" (meas
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import math
@@ -30,6 +29,7 @@ from typing import Any
 
 from cogbeh.behaviors import BEHAVIORS
 from cogbeh.curate.labels import COUNT_FIELDS, DocumentLabels, LabelError
+from cogbeh.curate.rows import read_rows
 
 #: The manifest beside the models; FastTextLabeler reads it to know which models exist and their thresholds.
 MANIFEST = "distill.json"
@@ -139,46 +139,12 @@ def fasttext_text(text: str) -> str:
 
 
 def read_labelled(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """Rows of labelled JSONL files (.jsonl or .jsonl.gz) or classify out folders (their labelled/ files).
-
-    A datatrove row that keeps its labels under `metadata` is flattened. DistillError names an unreadable line.
-    """
-    rows: list[dict[str, Any]] = []
-    for path in labelled_files(paths):
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DistillError(f"{path}:{number}: not a JSON line ({err.msg})") from None
-                if not isinstance(row, dict):
-                    raise DistillError(f"{path}:{number}: a labelled row must be a JSON object")
-                metadata = row.get("metadata")
-                rows.append({**metadata, **row} if isinstance(metadata, dict) else row)
-    return rows
-
-
-def labelled_files(paths: Iterable[Path]) -> list[Path]:
-    """Files the arguments name: a file itself; a folder's labelled/*.jsonl[.gz], else its own *.jsonl[.gz]."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            folder = path / "labelled" if (path / "labelled").is_dir() else path
-            found = sorted(p for p in folder.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
-            if not found:
-                raise DistillError(f"{path}: no labelled .jsonl files in {folder}; pass the folder "
-                                   "`curate classify --out` wrote or its labelled/*.jsonl files")
-            files += found
-        else:
-            raise DistillError(f"{path}: no such file or folder")
-    if not files:
-        raise DistillError("no labelled files given")
-    return files
+    """Rows of labelled files or classify out folders (`cogbeh.curate.rows.read_rows`); DistillError for
+    anything unreadable."""
+    try:
+        return list(read_rows(paths))
+    except ValueError as err:
+        raise DistillError(str(err)) from None
 
 
 def distill(rows: Sequence[Mapping[str, Any]], out_dir: Path, *, seed: int = 0, holdout: float = 0.2,

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from cogbeh.behaviors import BEHAVIORS
@@ -294,68 +292,3 @@ def _rows(ordered: Sequence[dict[str, Any]], taken: list[tuple[int, int]], passe
     report.documents = len(taken)
     report.skipped = len(passed)
     return [{**ordered[position], "selection": name, "tokens": size} for position, size in sorted(taken)]
-
-
-# -- reading labelled rows ---------------------------------------------------------------------------------------
-
-def input_files(paths: Sequence[str | Path]) -> list[Path]:
-    """JSONL/Parquet files from files and folders (a classify output folder: its labelled/ files), sorted."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            root = path / "labelled" if (path / "labelled").is_dir() else path
-            found = sorted(p for p in root.rglob("*") if p.is_file() and _kind(p) and not p.name.startswith("."))
-            if not found:
-                raise ValueError(f"{path}: no .jsonl or .parquet files inside")
-            files.extend(found)
-        else:
-            raise ValueError(f"{path}: no such file or folder")
-    for path in files:
-        if _kind(path) is None:
-            raise ValueError(f"{path}: expected a .jsonl or .parquet file of labelled rows")
-    return files
-
-
-def _kind(path: Path) -> str | None:
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".jsonl.gz", ".json.gz")):
-        return "jsonl"
-    return "parquet" if name.endswith(".parquet") else None
-
-
-def read_rows(paths: Sequence[str | Path]) -> Iterator[dict[str, Any]]:
-    """Every row of the input files, in file order; ValueError names the file and line of a bad one."""
-    for path in input_files(paths):
-        if _kind(path) == "parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                table = pq.read_table(path)
-            except Exception as err:  # pyarrow raises several types for a file that is not Parquet
-                raise ValueError(f"{path}: not a Parquet file ({' '.join(str(err).split())[:200]})") from None
-            yield from table.to_pylist()
-            continue
-        yield from _jsonl_rows(path)
-
-
-def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    import gzip
-
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-                yield row
-    except (UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"{path}: cannot read it as UTF-8 JSONL ({type(err).__name__})") from None

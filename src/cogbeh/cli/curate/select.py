@@ -31,7 +31,8 @@ def select(inputs: tuple[str, ...], out: Path, budget: str, tokenizer: str, seed
     """Select behavior-rich and behavior-minimal documents from labelled rows (`curate classify` output folders,
     or JSONL/Parquet files), both with a problem and a solution, each filled to the same token budget."""
     from cogbeh.curate.frequency import Frequency, to_markdown, write_png
-    from cogbeh.curate.select import parse_budget, parse_rule, read_rows
+    from cogbeh.curate.rows import read_rows
+    from cogbeh.curate.select import parse_budget, parse_rule
     from cogbeh.curate.select import select as run_select
     from cogbeh.runfiles import write_atomic, write_via
     from cogbeh.tokenizer import TokenizerError, load_tokenizer
