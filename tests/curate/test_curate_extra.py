@@ -53,3 +53,12 @@ def test_the_main_job_works_without_the_extra(tmp_path: Path) -> None:
     done = _run("--behavior", "backtracking", "-n", "3", "--out", str(tmp_path / "run"), "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "records.jsonl").read_text().count("\n") == 3
+
+
+def test_curate_help_imports_no_heavy_package(tmp_path: Path) -> None:
+    script = ("import sys\nfrom cogbeh.cli.main import main\ntry:\n    main(['curate', '--help'])\nexcept SystemExit:\n"
+              "    pass\nheavy = ('torch', 'datasets', 'datatrove', 'math_verify', 'fasttext', 'pyarrow', 'anthropic', "
+              "'openai', 'matplotlib')\nprint('LOADED', [m for m in heavy if m in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "classify" in done.stdout and "LOADED []" in done.stdout

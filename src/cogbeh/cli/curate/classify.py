@@ -10,12 +10,7 @@ import click
 
 from cogbeh.behaviors import BEHAVIORS
 from cogbeh.cli.errors import fail
-
-# datatrove is imported here, at module level, so that without the `curate` extra the curate group names the
-# extra to install (it catches the ModuleNotFoundError of this import).
-from cogbeh.curate.classify_run import JudgeSettings, classify_corpus
-from cogbeh.curate.corpus import CorpusSource
-from cogbeh.curate.executors import ExecutorOptions
+from cogbeh.cli.lazy import require_extra
 
 
 def _judge_options(prompts: str | None, base_url: str | None, max_cost: float | None, batch: bool,
@@ -83,6 +78,11 @@ def classify(source: str, out: Path, judge: str, prompts: str | None, base_url: 
     files or folders of them. Inputs are cut into shard files and labelled by datatrove tasks; rerunning the
     same command after a crash or kill resumes (finished tasks are skipped, a cut-off task starts over).
     """
+    require_extra("datatrove")  # before any work; imported here so `curate --help` does not load datatrove
+    from cogbeh.curate.classify_run import JudgeSettings, classify_corpus
+    from cogbeh.curate.corpus import CorpusSource
+    from cogbeh.curate.executors import ExecutorOptions
+
     corpus = CorpusSource(source, config=config, split=split, text_column=text_column, id_column=id_column,
                           limit=limit)
     settings = JudgeSettings(judge, _judge_options(prompts, base_url, max_cost, batch, concurrency, out),
