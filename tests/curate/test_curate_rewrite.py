@@ -116,6 +116,9 @@ def test_rewrite_checks_every_row_and_reports_all_outcomes(tmp_path: Path, serve
     assert manifest["checked"] == 7 and manifest["rewrite_errors"] == 1
     assert manifest["checks"]["question"]["passed"] == 6 and manifest["checks"]["behaviors"]["passed"] == 6
     assert manifest["kept"] == 4 and manifest["model"] == "openai:fake-model" and manifest["status"] == "complete"
+    # Every answer the server delivered was paid once and counted (an unpriced model costs 0.0 dollars).
+    assert manifest["cost"]["this_run"]["answered"] == server.answered == 8
+    assert manifest["cost"]["this_run"]["cache_hits"] == 0 and manifest["cost"]["usd_total"] == 0.0
     assert json.loads((out / "prompt.json").read_text())["style"] == "tinyzero"
     assert "kept 4" in result.stderr
     assert CANARY not in "".join(p.read_text(errors="ignore") for p in out.rglob("*") if p.is_file())

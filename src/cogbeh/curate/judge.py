@@ -19,7 +19,6 @@ from pathlib import Path
 from cogbeh.behaviors import BEHAVIORS
 from cogbeh.curate.labels import COUNT_FIELDS, DocumentLabels, LabelError
 from cogbeh.curate.requests import PromptedStep, Result, answer_problem
-from cogbeh.llm.providers import PROVIDERS
 from cogbeh.templating import render
 
 PROMPT_MODES = ("paper", "combined")
@@ -133,8 +132,6 @@ class LLMLabeler(PromptedStep):
                  temperature: float | None = 0.0, timeout: float = 60.0, retries: int = 5,
                  template_dir: str | None = None, poll_interval: float = 30.0,
                  prices: str | Path | None = None) -> None:
-        if provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
         if prompts not in PROMPT_MODES:
             raise ValueError(f"prompts must be one of {', '.join(PROMPT_MODES)}, got {prompts!r}")
         super().__init__(provider, model, base_url=base_url, cache_dir=cache_dir, rank=rank, max_cost=max_cost,

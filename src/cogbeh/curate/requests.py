@@ -524,6 +524,10 @@ class PromptedStep:
         """The engine's counters (requests sent, cache hits, answers, dollars) for a manifest."""
         return self.engine.stats()
 
+    def spent(self) -> float:
+        """Dollars recorded as paid in the cache folder (every run and rank), for a manifest."""
+        return self.engine.spent()
+
     def _ask(self, texts: Sequence[Any]) -> list[list[tuple[str, Result]] | str]:
         """Per document: its (kind, answer) pairs, or why it was not asked (not a string)."""
         plans: list[list[tuple[str, str, Request]] | str] = []

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from cogbeh.curate.labels import LabelError
 from cogbeh.curate.requests import PromptedStep, Result, answer_problem
-from cogbeh.llm.providers import PROVIDERS
 from cogbeh.templating import render
 
 STYLES = ("rich", "minimal")
@@ -66,8 +65,6 @@ class Rewriter(PromptedStep):
                  temperature: float | None = 0.0, timeout: float = 120.0, retries: int = 5,
                  template_dir: str | None = None, poll_interval: float = 30.0,
                  prices: str | Path | None = None) -> None:
-        if provider not in PROVIDERS:
-            raise ValueError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDERS)}")
         if style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
         super().__init__(provider, model, base_url=base_url, cache_dir=cache_dir, rank=rank, max_cost=max_cost,
