@@ -39,6 +39,10 @@ def test_rich_and_minimal_folders_publish_as_two_configs_that_load_offline(curat
 
     result = publish(curated, "me/owm-behaviors", dry_run=True, out_folder=tmp_path / "repo")
     assert result.rows == {"minimal": {"train": 2}, "rich": {"train": 3}} and not result.uploaded
+    uploaded = sorted(p.relative_to(tmp_path / "repo").as_posix() for p in (tmp_path / "repo").rglob("*")
+                      if p.is_file() and ".cache" not in p.parts)
+    assert uploaded == ["README.md", "data/minimal/train-00000-of-00001.parquet",
+                        "data/rich/train-00000-of-00001.parquet"]  # nothing half-written left behind
     rich = datasets.load_dataset(str(tmp_path / "repo"), "rich")["train"]
     assert rich.num_rows == 3 and "raw" not in rich.column_names  # only the published columns
     row = rich[0]

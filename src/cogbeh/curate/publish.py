@@ -13,7 +13,7 @@ from typing import Any
 
 from cogbeh import __version__
 from cogbeh.outfolder import FolderError, claim, inside, mark, remove
-from cogbeh.runfiles import MANIFEST, RECORDS, json_rows, write_atomic
+from cogbeh.runfiles import MANIFEST, RECORDS, json_rows, write_atomic, write_via
 from cogbeh.templating import render
 
 #: The manifest `kind` of a `curate rewrite` folder.
@@ -117,11 +117,8 @@ def layout(run_dir: Path, folder: Path, repo_id: str, *, license: str | None = N
     except FolderError as err:
         raise ValueError(str(err)) from None
     for name, config in data.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        datasets.Dataset.from_list(config.rows).to_parquet(str(temporary))
-        temporary.replace(path)
+        rows = config.rows
+        write_via(folder / name, lambda tmp, rows=rows: datasets.Dataset.from_list(rows).to_parquet(str(tmp)))
     write_atomic(folder / "README.md", card(configs, repo_id, license))
     mark(folder, planned)
     return {c.name: {"train": len(c.rows)} for c in configs}
