@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("fasttext")
-
 from cogbeh.behaviors import BEHAVIORS  # noqa: E402
 from cogbeh.cli.main import cli  # noqa: E402
 from cogbeh.curate.distill import (  # noqa: E402

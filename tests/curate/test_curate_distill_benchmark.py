@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fasttext")
-pytest.importorskip("datatrove")
-
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "curate.py"
 
 

@@ -134,7 +134,6 @@ def test_duplicate_ids_are_refused(tokenizer: Any) -> None:
         select([*rows, rows[0]], tokens=100, tokenizer=tokenizer, seed=0, rule=None)
 
 
-@pytest.mark.skipif(not FIXTURE.is_file(), reason="tests/data/curate/corpus.jsonl not written yet")
 def test_fixture_corpus_budget_within_one_percent(tokenizer: Any) -> None:
     rows = fixture_rows()
     selection = select(rows, tokens=10**9, tokenizer=tokenizer, seed=0, rule=None)
