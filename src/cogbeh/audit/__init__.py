@@ -32,9 +32,13 @@ def audit_text(
     plans that explain its dead ends were stripped from the text (the cue_stripped control)."""
     think = think_block(completion)
     if think is None:
-        return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", completion[:80])]
+        return [_malformed(completion)]
     return _replay(read(think, layout=strict), completion, nums, target, strict=strict, incorrect=incorrect,
                    min_backtracks=min_backtracks, reasons=reasons)
+
+
+def _malformed(completion: str) -> Finding:
+    return Finding(0, "not a '<think>...</think><answer>...</answer>' completion", completion[:80])
 
 
 def _replay(claims: list[Said], completion: str, nums: Sequence[int], target: int, *, strict: bool,
@@ -93,7 +97,7 @@ def audit_plan(steps: Sequence[Step], completion: str, nums: Sequence[int], targ
     """`audit_text`, plus: the text says exactly the steps it was rendered from, in order."""
     think = think_block(completion)
     if think is None:
-        return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", completion[:80])]
+        return [_malformed(completion)]
     claims = read(think)
     findings = _replay(claims, completion, nums, target, strict=True, incorrect=incorrect,
                        min_backtracks=min_backtracks, reasons=True)
@@ -115,7 +119,7 @@ def audit_record(record: Record, *, min_backtracks: int = 0) -> list[Finding]:
                           reasons=control != "cue_stripped")
     think = think_block(record.completion)
     if think is None:
-        return [Finding(0, "not a '<think>...</think><answer>...</answer>' completion", record.completion[:80])]
+        return [_malformed(record.completion)]
     if control == "empty_cot":
         return [] if not think.strip() else [Finding(0, "empty_cot with a non-empty think block", think[:80])]
     if control == "length_matched":
