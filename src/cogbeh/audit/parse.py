@@ -191,13 +191,11 @@ def _as_subgoal(index: int, text: str) -> list[Said]:
     prop = _PROPERTY.search(text)
     if prop is None or _EQUATION.search(text):
         return []
-    x, phrase, y = int(prop.group(1)), prop.group(2).lower(), int(prop.group(3))
+    value, phrase, goal = int(prop.group(1)), prop.group(2).lower(), int(prop.group(3))
     if phrase in ("is a factor of", "is a divisor of", "goes evenly into"):
-        value, goal, relation = x, y, "factor"
-    elif "multiple" in phrase:
-        value, goal, relation = x, y, "multiple"
+        relation = "factor"
     else:
-        value, goal, relation = x, y, "close"
+        relation = "multiple" if "multiple" in phrase else "close"
     pool = _POOL.search(text)
     return [Said("subgoal", index, text, values=parse_list(pool.group(1)) if pool else None, value=value,
                  goal=goal, relation=relation)]
@@ -224,10 +222,7 @@ def _as_move(index: int, text: str) -> list[Said]:
     for match in equations:
         a, op, b, c = match.groups()
         said.append(Said("move", index, text, equation=(int(a), op, int(b), int(c)), claims=frozenset(claims)))
-    state = _STATE.search(text)
-    if state is not None:
-        said.append(Said("state", index, text, values=parse_list(state.group(1) or state.group(2))))
-    return said
+    return said + _as_state(index, text)  # "3 * 2 = 6, leaving 4 and 6": the table the moves leave
 
 
 def _as_state(index: int, text: str) -> list[Said]:
