@@ -286,11 +286,11 @@ def _run(config: JobConfig, began: float, *, progress: bool) -> RunResult:
     records_path, rejected_path = config.out / RECORDS, config.out / REJECTED
     if saved is not None:
         _check_resume(config, saved, identity)
-    elif valid_lines(records_path):
+    kept = valid_lines(records_path)
+    if saved is None and kept:
         raise RunFolderError(f"{config.out} holds records but no job.json to check --resume against (made by an "
                              "older cogbeh-gen); finish it with that version, or start over with --overwrite")
     write_job(config.out, identity)  # before any record: every later --resume is checked against it
-    kept = valid_lines(records_path)
     if len(kept) > config.n:
         raise GenerationError(f"{records_path} already holds {len(kept)} records, more than -n {config.n}")
     start = _read_records(records_path)[-1].index + 1 if kept else 0
