@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cogbeh.audit.parse import Said
 from cogbeh.countdown import evaluate
 from cogbeh.countdown.rules import apply
-from cogbeh.traces.layout import close_to, reaches
+from cogbeh.traces.layout import RULES, close_to, reaches
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def _remove(pool: list[int], part: tuple[int, ...]) -> list[int]:
 
 
 def _arithmetic(a: int, op: str, b: int) -> int | None:
-    # Whole-number steps, as the traces' search takes them (countdown's integer rules).
-    return apply(op, a, b, "integer")  # type: ignore[arg-type,return-value]
+    # Whole-number steps, under the rules the traces' search takes them by.
+    return apply(op, a, b, RULES)  # type: ignore[arg-type,return-value]
 
 
 #: Claims read only in our own traces: plans, drops and settlements follow our layout's conventions.
