@@ -118,6 +118,23 @@ def test_show_zero_prints_counts_without_examples(corrupted: Path, capsys: pytes
     assert not any(line.strip().startswith("line ") for line in out.splitlines())
 
 
+def test_traces_are_held_to_the_returns_the_run_asked_for_and_controls_are_not(
+    run_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(run_folder, copy)
+    for manifest in (copy / "manifest.json", copy / "cue_stripped" / "manifest.json"):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data["arguments"]["backtracks"] = [9, 9]  # more returns than any of these traces makes
+        manifest.write_text(json.dumps(data), encoding="utf-8")
+    code, out, _ = run(["audit", str(copy), "--json"], capsys)
+    reports = {Path(r["file"]).parent.name: r for r in map(json.loads, out.splitlines())}
+    assert code == 1
+    assert reports["run"]["flagged"] == 30 and all("9 asked for" in e["findings"][-1]
+                                                   for e in reports["run"]["examples"])
+    assert reports["cue_stripped"]["flagged"] == 0  # a control keeps the returns but is no trace of the run
+
+
 # --- another tool's rows --------------------------------------------------------------------------------------
 def test_foreign_rows_are_audited_leniently(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     problem = {"nums": [25, 3, 4, 6], "target": 24}
