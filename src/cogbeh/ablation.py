@@ -16,6 +16,7 @@ from cogbeh.countdown import Problem, load_problems, save_problems, take_problem
 from cogbeh.formats import Split, export, sha256_file, split_by_problem
 from cogbeh.records import Record
 from cogbeh.runfiles import (
+    MANIFEST,
     RECORDS,
     FolderLock,
     check_not_locked,
@@ -24,11 +25,12 @@ from cogbeh.runfiles import (
     resume_conflict,
     valid_lines,
     write_atomic,
+    write_manifest,
 )
 from cogbeh.spec import ConditionSpec, RunSpec
 from cogbeh.versions import versions
 
-MANIFEST, PROBLEMS, SPEC_COPY, GENERATED = "manifest.json", "problems.jsonl", "spec.json", "generated"
+PROBLEMS, SPEC_COPY, GENERATED = "problems.jsonl", "spec.json", "generated"
 #: Rounds of "generate a little more" before giving up on a shared problem set.
 MAX_ROUNDS = 20
 
@@ -323,7 +325,7 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
                                                     log=_above(bar, log), bar=bar, shard=shard)
         if shard is not None:  # a shard's part is generated: `cogbeh-gen merge` joins the shards and finishes
             manifest = _shard_manifest(spec, shard, results, exclude_path, tokenizer, time.perf_counter() - began)
-            write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            write_manifest(out, manifest)
             return manifest
         keep = set(chosen)
         generated = {config: [r for r in records if r.index in keep]
@@ -348,7 +350,7 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
             bar.update(1)
         manifest = _manifest(spec, provider, out, problems, chosen, assignment, entries, exclude_path, excluded,
                              time.perf_counter() - began)
-        write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        write_manifest(out, manifest)
     except OSError as err:
         full = full_disk(err, out)
         if full is None:
@@ -402,7 +404,7 @@ def derive_run(source: Path, control: str, out: Path, *, tokenizer: str | None =
     manifest.update(control=stats["control"], control_stats=stats, source_folder=str(source),
                     stats=summarise(records), files={RECORDS: {"sha256": sha256_file(out / RECORDS),
                                                                "rows": len(records)}})
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_manifest(out, manifest)
     from cogbeh.hub import write_run_card  # like the source folder: load_dataset(out) reads records.jsonl
 
     write_run_card(out, manifest, records)
