@@ -178,8 +178,7 @@ def merge_runs(folders: Iterable[Path], out: Path, *, n: int | None = None, over
 
 def _merged_manifest(shards: list[dict[str, Any]], n: int, cut: int, rejected: list[str], records: list[Any],
                      out: Path) -> dict[str, Any]:
-    import hashlib
-
+    from cogbeh.formats import sha256_file
     from cogbeh.stats import summarise
 
     base = json.loads(json.dumps(shards[0]["manifest"]))  # a deep copy
@@ -208,6 +207,5 @@ def _merged_manifest(shards: list[dict[str, Any]], n: int, cut: int, rejected: l
             "counts_summed": dict(summed),
         },
     )
-    base["files"] = {**base.get("files", {}), RECORDS: {
-        "sha256": hashlib.sha256((out / RECORDS).read_bytes()).hexdigest(), "rows": len(records)}}
+    base["files"] = {**base.get("files", {}), RECORDS: {"sha256": sha256_file(out / RECORDS), "rows": len(records)}}
     return base
