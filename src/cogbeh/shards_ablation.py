@@ -21,7 +21,9 @@ from cogbeh.runfiles import (
     REJECTED,
     check_not_locked,
     is_empty,
+    prepare,
     write_atomic,
+    write_job,
     write_manifest,
 )
 from cogbeh.shards import MergeError, line_index, read_lines
@@ -86,7 +88,6 @@ def merge_ablations(folders: Iterable[Path], out: Path, *, log: Callable[[str], 
     from cogbeh.ablation import GENERATED, run_ablation, unit_config, units_for
     from cogbeh.countdown import load_problems
     from cogbeh.pipeline import job_identity
-    from cogbeh.runfiles import FolderLock, write_job
     from cogbeh.spec import RunSpec
 
     shards = sorted((_load(Path(f)) for f in folders), key=lambda s: s["index"])
@@ -112,7 +113,7 @@ def merge_ablations(folders: Iterable[Path], out: Path, *, log: Callable[[str], 
                 raise MergeError(f"shard {shard['index']}/{count} ({shard['folder']}) stopped {config} at index "
                                  f"{last}, before index {needed} that the merged ablation needs")
     problems = max((load_problems(s["folder"] / PROBLEMS) for s in shards), key=len)[: cut + 1]
-    with FolderLock(_made(out)).acquire():
+    with prepare(out, resume=False, overwrite=False):
         write_atomic(out / SPEC_COPY, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
         for unit in units:
             records, rejected, _ = lines[unit.config]
@@ -132,8 +133,3 @@ def merge_ablations(folders: Iterable[Path], out: Path, *, log: Callable[[str], 
                                "cut_index": cut}
     write_manifest(out, manifest)
     return manifest
-
-
-def _made(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
