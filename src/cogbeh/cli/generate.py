@@ -166,7 +166,7 @@ def _generate_and_derive(behaviors: frozenset[str], count: int, backtracks: tupl
                          exclude: tuple, options: dict[str, Any]) -> None:
     """Run the job, derive each --control from it, export --format outputs, print where they went."""
     if options["provider"] == "symbolic":
-        folder, records = _run_symbolic(behaviors, count, backtracks, out, exclude, options)
+        _, records = _run_symbolic(behaviors, count, backtracks, out, exclude, options)
     else:
         folder = _run_llm(behaviors, count, out, exclude, options)
         if folder is None:  # a dry run, or a batch still pending: nothing to derive or export yet
@@ -175,10 +175,23 @@ def _generate_and_derive(behaviors: frozenset[str], count: int, backtracks: tupl
 
         records = list(read_records(folder / "records.jsonl"))
         _write_card(folder, records)
-    results = [_derive_control(out, c, options) for c in options["controls"]] or [(folder, records)]
+    derive_and_export(out, records, options, exclude)
+
+
+def derive_and_export(out: Path, records: list[Any] | None, options: dict[str, Any], exclude: tuple) -> None:
+    """Derive each --control from the run in `out`, export --format outputs, print where they went.
+
+    `records` are the run's own (None: read from `out` when no control replaces them); the main job and
+    `merge` finish a run the same way.
+    """
+    results = [_derive_control(out, c, options) for c in options["controls"]]
+    if not results:
+        from cogbeh.records import read_records
+
+        results = [(out, records if records is not None else list(read_records(out / "records.jsonl")))]
     lines: list[str] = []
-    for folder, records in results:
-        exported = _export(folder, records, options, list(exclude)) if options["formats"] else None
+    for folder, made in results:
+        exported = _export(folder, made, options, list(exclude)) if options["formats"] else None
         lines += format_outputs(out, folder, exported).splitlines()
     if not options["quiet"]:
         click.echo("\n".join(dict.fromkeys(lines)), err=True)  # the run's own row once, however many controls

@@ -61,13 +61,7 @@ def _default_out(first: Path) -> Path:
 
 def _merge_run(folders: tuple[Path, ...], out: Path, count: int | None, overwrite: bool, options: dict[str, Any],
                began: float) -> None:
-    from cogbeh.cli.generate import (
-        _check_control_and_formats,
-        _derive_control,
-        _export,
-        format_outputs,
-        format_summary,
-    )
+    from cogbeh.cli.generate import _check_control_and_formats, derive_and_export, format_summary
     from cogbeh.runfiles import RunFolderError
     from cogbeh.shards import MergeError, merge_runs
 
@@ -76,20 +70,10 @@ def _merge_run(folders: tuple[Path, ...], out: Path, count: int | None, overwrit
         manifest = merge_runs(folders, out, n=count, overwrite=overwrite)
     except (MergeError, RunFolderError) as err:
         fail(str(err))
-    from cogbeh.records import read_records
-
     options["seed"] = manifest["seed"]
-    results = [_derive_control(out, c, options) for c in options["controls"]]
-    results = results or [(out, list(read_records(out / "records.jsonl")))]
-    lines: list[str] = []
-    for folder, records in results:
-        exported = _export(folder, records, options, []) if options["formats"] else None
-        lines += format_outputs(out, folder, exported).splitlines()
     if not options["quiet"]:
         click.echo(format_summary(manifest, time.perf_counter() - began), err=True)
-        click.echo("\n".join(dict.fromkeys(lines)), err=True)
-    for folder, _ in results:
-        click.echo(str(folder / "records.jsonl"))
+    derive_and_export(out, None, options, ())
 
 
 def _merge_ablation(folders: tuple[Path, ...], out: Path, quiet: bool, began: float) -> None:
