@@ -177,6 +177,18 @@ def test_four_shards_merge_into_the_unsharded_run_byte_for_byte(runs: Path, tmp_
     assert (out / "parquet" / "train.parquet").is_file()
 
 
+def test_merge_derives_a_control_and_its_formats_as_the_unsharded_run_does(runs: Path, tmp_path: Path) -> None:
+    # The shards refuse --control/--format and send them to merge: it must give what the whole run gives.
+    out, whole = tmp_path / "merged", tmp_path / "whole"
+    extra = ("--control", "empty_cot", "--format", "parquet")
+    done = cli("merge", *shards(runs), "--out", out, *extra, "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out / "empty_cot" / "records.jsonl")
+    assert cli(*RUN, *extra, "--out", whole).returncode == 0
+    for name in ("records.jsonl", "empty_cot/records.jsonl", "empty_cot/parquet/train.parquet"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
 def test_default_merge_folder_drops_the_shard_suffix(runs: Path, tmp_path: Path) -> None:
     for folder in shards(runs):
         shutil.copytree(folder, tmp_path / folder.name)
