@@ -92,13 +92,20 @@ def sft_row(
     nums: list[int], target: int, completion: str, style: PromptStyle | PromptFormat = "tinyzero"
 ) -> dict[str, Any]:
     """A TRL prompt-completion row: raw text (completion continues after the prompt's `<think>`) or chat turns."""
-    prompt = build_prompt(Problem(tuple(nums), int(target)), style)
-    if isinstance(prompt, list):
-        return {"prompt": prompt, "completion": [{"role": "assistant", "content": completion}],
-                "nums": list(nums), "target": int(target)}
-    if opens_think(prompt) and completion.lstrip().startswith(THINK):
-        completion = completion.lstrip()[len(THINK):]  # prompt + completion = the paper's text, one <think>
-    return {"prompt": prompt, "completion": completion, "nums": list(nums), "target": int(target)}
+    fmt = as_format(style)
+    row = _prompt_completion(fmt.text(Problem(tuple(nums), int(target))), completion, fmt)
+    return {**row, "nums": list(nums), "target": int(target)}
+
+
+def _prompt_completion(text: str, completion: str, fmt: PromptFormat) -> dict[str, Any]:
+    """`text` and `completion` as one user and one assistant turn (`chat`), or raw text where a completion
+    starting with `<think>` drops it when the prompt already opened it (prompt + completion: one think tag)."""
+    if fmt.style == "chat":
+        return {"prompt": [{"role": "user", "content": text}],
+                "completion": [{"role": "assistant", "content": completion}]}
+    if opens_think(text) and completion.lstrip().startswith(THINK):
+        completion = completion.lstrip()[len(THINK):]
+    return {"prompt": text, "completion": completion}
 
 
 #: The query around a rewritten corpus document's question, per style (`cogbeh-gen curate rewrite`).
@@ -114,13 +121,7 @@ def question_row(question: str, thoughts: str, answer: str,
     """
     fmt = as_format(style)
     text = render(QUESTION_TEMPLATES[fmt.style], question=question.strip())
-    completion = f"{THINK}{thoughts.strip()}</think>\n<answer>{answer.strip()}</answer>"
-    if fmt.style == "chat":
-        return {"prompt": [{"role": "user", "content": text}],
-                "completion": [{"role": "assistant", "content": completion}]}
-    if opens_think(text):
-        completion = completion[len(THINK):]
-    return {"prompt": text, "completion": completion}
+    return _prompt_completion(text, f"{THINK}{thoughts.strip()}</think>\n<answer>{answer.strip()}</answer>", fmt)
 
 
 def write_record(folder: str | Path, style: PromptStyle | PromptFormat, *, name: str = PROMPT_RECORD) -> Path:
