@@ -208,12 +208,7 @@ def _style(loaded: LoadedSpec) -> Any:
     """The one prompt format of every stage: the style, or a raw template file in its place."""
     from cogbeh.prompting import PromptFormat
 
-    spec = loaded.spec
-    return (
-        PromptFormat(style=spec.prompt_style, template=loaded.prompt_template)
-        if loaded.prompt_template
-        else spec.prompt_style
-    )
+    return PromptFormat(style=loaded.spec.prompt_style, template=loaded.prompt_template)
 
 
 def _sft(loaded: LoadedSpec, base: str, data: Path, out: Path) -> dict[str, Any]:
