@@ -101,9 +101,14 @@ def device_overrides() -> dict[str, Any]:
     return {"bf16": False, "fp16": False, "activation_checkpointing": False, "gradient_checkpointing": False}
 
 
+def vllm_installed() -> bool:
+    """vLLM can be imported (checked without importing it)."""
+    return importlib.util.find_spec("vllm") is not None
+
+
 def vllm_usable() -> bool:
     """vLLM is installed and a CUDA device is present."""
-    if importlib.util.find_spec("vllm") is None:
+    if not vllm_installed():
         return False
     import torch
 
@@ -141,8 +146,7 @@ def trainer_args(
         from trl import GRPOConfig as Config
     values = {**config.args, **device_overrides(), **(overrides or {})}
     if kind == "grpo" and values.get("use_vllm") and not vllm_usable():
-        installed = importlib.util.find_spec("vllm") is not None
-        reason = "installed, but there is no CUDA device" if installed else "not installed"
+        reason = "installed, but there is no CUDA device" if vllm_installed() else "not installed"
         print(
             f"notice: use_vllm is on in {config.path or 'the config'} but vLLM is {reason}; "
             "generating with transformers instead (use_vllm: false)",

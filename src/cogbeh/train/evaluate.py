@@ -18,6 +18,7 @@ from cogbeh.behaviors import BEHAVIORS
 from cogbeh.classify import BehaviorClassifier, RuleClassifier
 from cogbeh.countdown import Problem, extract_answer, score
 from cogbeh.prompting import PromptFormat, opens_think
+from cogbeh.train.config import vllm_installed
 from cogbeh.train.data import PromptStyle, rl_prompt
 
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
@@ -73,13 +74,6 @@ def resolve_device(device: str = "auto") -> str:
         if index >= torch.cuda.device_count():
             raise EvalError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
     return device
-
-
-def vllm_installed() -> bool:
-    """vLLM can be imported (checked without importing it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("vllm") is not None
 
 
 def resolve_engine(engine: str = "auto", device: str = "cpu") -> tuple[str, str | None]:
