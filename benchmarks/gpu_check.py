@@ -56,14 +56,6 @@ PLANS = {
 }
 
 
-def config_path(*names: str) -> Path:
-    """The first shipped config that exists (the paper's when another session has added it)."""
-    for name in names:
-        if (CONFIGS / name).is_file():
-            return CONFIGS / name
-    raise FileNotFoundError(f"none of {', '.join(names)} in {CONFIGS}")
-
-
 class MemoryWatch:
     """Torch's peak allocation, and the device-wide peak in use sampled every 0.1 s (catches vLLM's pool)."""
 
@@ -117,12 +109,12 @@ def prepare(plan: dict, workdir: Path) -> None:
 def stage_sft(plan: dict, workdir: Path) -> dict:
     from cogbeh.train.sft import train_sft
 
-    config = config_path("sft_paper.yaml", "sft_full.yaml", "sft_lora.yaml")
+    config = CONFIGS / "sft_paper.yaml"
     result = train_sft(
         workdir / "priming",
         str(workdir / "base"),
         workdir / "sft",
-        lora="lora" in config.name,
+        lora=False,  # the paper's SFT is a full fine-tune (use_peft: false)
         config=config,
         max_steps=plan["sft_steps"],
         overrides={
@@ -148,7 +140,7 @@ def stage_grpo(plan: dict, workdir: Path) -> dict:
     from cogbeh.train.config import vllm_usable
     from cogbeh.train.rl import train_rl
 
-    config = config_path("grpo_paper.yaml", "grpo.yaml")
+    config = CONFIGS / "grpo_paper.yaml"
     priming = load_problems(workdir / "sft" / "priming_problems.jsonl")
     prompts = plan["grpo_steps"] * plan["grpo_batch"] // plan["generations"]
     problems = sample_problems(prompts, preset="tinyzero", seed=1, exclude=priming)
