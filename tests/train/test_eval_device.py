@@ -122,9 +122,9 @@ def test_cli_engine_vllm_without_vllm_is_a_one_line_error(tiny_model: Path, tmp_
     problems = tmp_path / "p.jsonl"
     problems.write_text(json.dumps({"nums": [3, 5, 7], "target": 22}) + "\n")
     base = ["eval", "--model", str(tiny_model), "--problems", str(problems), "--out", str(tmp_path / "o")]
-    result = CliRunner().invoke(cli, [*base, "--engine", "vllm"])
     if ev.vllm_installed():
         pytest.skip("vLLM is installed here")
+    result = CliRunner().invoke(cli, [*base, "--engine", "vllm"])
     assert result.exit_code == 2
     assert "vLLM is not installed" in result.output and len(result.output.strip().splitlines()) == 1
     ok = CliRunner().invoke(cli, [*base, "--max-new-tokens", "4"])

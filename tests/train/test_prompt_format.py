@@ -120,7 +120,7 @@ def test_cli_drop_overlap_says_how_many(tmp_path: Path, make_run_folder) -> None
               "--priming-data", str(tmp_path / "run")]
     refused = _cli(*common)
     assert refused.exit_code == 2 and "occur in the priming data" in refused.output
-    dropped = _cli(*common, "--drop-overlap")  # the empty model folder then fails to load (exit 2)
+    dropped = _cli(*common, "--drop-overlap")  # said before training; the empty model folder then fails to load
     assert "dropped 3 RL problem(s) that occur in the priming data; 1 left" in dropped.output
 
 

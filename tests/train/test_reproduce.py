@@ -85,8 +85,6 @@ def test_dry_run_prints_stages_runs_and_an_estimate(tmp_path: Path) -> None:
 
 
 def test_paper_grid_dry_run_covers_both_models_and_every_condition() -> None:
-    if not (generators_dir() / "train" / "grpo_paper.yaml").is_file():
-        pytest.skip("generators/train/grpo_paper.yaml is not written yet")
     code, out, _ = _cli("reproduce", str(PAPER), "--dry-run")
     assert code == 0, out
     for name in ("llama-3.2-3b", "qwen-2.5-3b"):
