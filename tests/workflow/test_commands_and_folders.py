@@ -302,7 +302,6 @@ def _trl_command() -> list[str]:
 
 @pytest.mark.slow
 def test_trl_sft_trains_on_a_run_folder_by_name(tmp_path: Path) -> None:
-    pytest.importorskip("trl")
     from cogbeh.train.tiny import build_tiny_model
 
     run = tmp_path / "run"
