@@ -120,8 +120,20 @@ def test_cli_drop_overlap_says_how_many(tmp_path: Path, make_run_folder) -> None
               "--priming-data", str(tmp_path / "run")]
     refused = _cli(*common)
     assert refused.exit_code == 2 and "occur in the priming data" in refused.output
-    dropped = _cli(*common, "--drop-overlap")  # said before training; the empty model folder then fails to load
+    dropped = _cli(*common, "--drop-overlap")  # said before training; the empty model folder is then refused
     assert "dropped 3 RL problem(s) that occur in the priming data; 1 left" in dropped.output
+    assert dropped.exit_code == 2 and "has no config.json or adapter_config.json" in dropped.output
+    assert "Traceback" not in dropped.output
+
+
+def test_eval_and_sft_name_a_model_folder_that_holds_no_model(tmp_path: Path, make_run_folder) -> None:
+    make_run_folder(tmp_path / "run", 3)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for args in (["train", "sft", "--data", str(tmp_path / "run")], ["eval", "--problems", "paper", "-n", "2"]):
+        done = _cli(*args, "--model", str(empty), "--out", str(tmp_path / "out"))
+        assert done.exit_code == 2, done.output
+        assert "has no config.json or adapter_config.json" in done.output and "Traceback" not in done.output
 
 
 def test_lora_adapter_records_an_absolute_base_and_loads_elsewhere(tmp_path: Path, tiny_model: Path) -> None:

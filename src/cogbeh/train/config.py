@@ -41,6 +41,22 @@ class ConfigError(ValueError):
     """A config file that is missing, not a mapping, or has keys TRL would not accept."""
 
 
+#: What makes a local folder loadable as a model: a full model (save_pretrained) or a LoRA adapter.
+MODEL_FILES = ("config.json", "adapter_config.json")
+
+
+def check_model_folder(model: str | Path) -> None:
+    """ConfigError (one CLI line) for a local folder that holds no model; Hub ids and model folders pass.
+
+    Every stage calls this just before it loads `model`, so a wrong folder is named instead of surfacing as
+    a transformers traceback from inside the tokenizer or model loader.
+    """
+    path = Path(model).expanduser()
+    if path.is_dir() and not any((path / name).is_file() for name in MODEL_FILES):
+        raise ConfigError(f"model {model}: the folder has no config.json or adapter_config.json, so it holds no "
+                          "model; give a folder written by `train sft`/`train rl`/save_pretrained, or a Hub id")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Trainer arguments (TRL field names) and LoRA settings (ModelConfig field names) from one YAML file."""

@@ -18,7 +18,7 @@ from cogbeh.behaviors import BEHAVIORS
 from cogbeh.classify import BehaviorClassifier, RuleClassifier
 from cogbeh.countdown import Problem, extract_answer, score
 from cogbeh.prompting import PromptFormat, opens_think
-from cogbeh.train.config import vllm_installed
+from cogbeh.train.config import check_model_folder, vllm_installed
 from cogbeh.train.data import PromptStyle, rl_prompt
 
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)")
@@ -180,6 +180,7 @@ def load_model(path: str, device: str = "cpu") -> tuple[Any, Any]:
 
     from cogbeh.train.chat_template import ensure_chat_template
 
+    check_model_folder(path)
     dtype = eval_dtype(device)
     if (Path(path) / "adapter_config.json").is_file():
         from peft import AutoPeftModelForCausalLM

@@ -16,7 +16,14 @@ from typing import Any
 from cogbeh.countdown import Problem, countdown_reward, load_problems, save_problems
 from cogbeh.prompting import PromptFormat, as_format, write_record
 from cogbeh.train.chat_template import ensure_chat_template
-from cogbeh.train.config import default_config_path, load_config, lora_config, trainer_args, vllm_usable
+from cogbeh.train.config import (
+    check_model_folder,
+    default_config_path,
+    load_config,
+    lora_config,
+    trainer_args,
+    vllm_usable,
+)
 from cogbeh.train.data import DataError, PromptStyle, overlap, rl_rows
 from cogbeh.train.sft import PRIMING_PROBLEMS, save_trained, write_run_info
 
@@ -119,6 +126,7 @@ def train_rl(
         funcs.append(format_reward)
         extra.setdefault("reward_weights", [1.0, format_weight])
     args = trainer_args(settings, kind="grpo", out=out, max_steps=max_steps, overrides=extra)
+    check_model_folder(model)
     tokenizer = AutoTokenizer.from_pretrained(model)
     ensure_chat_template(tokenizer)
     trainer = GRPOTrainer(

@@ -15,7 +15,14 @@ from typing import Any
 from cogbeh.countdown import save_problems
 from cogbeh.prompting import PromptFormat, PromptStyle, as_format, write_record
 from cogbeh.train.chat_template import ensure_chat_template
-from cogbeh.train.config import TrainConfig, default_config_path, load_config, lora_config, trainer_args
+from cogbeh.train.config import (
+    TrainConfig,
+    check_model_folder,
+    default_config_path,
+    load_config,
+    lora_config,
+    trainer_args,
+)
 from cogbeh.train.data import load_priming
 
 #: Written next to every trained model: the priming problems, so `train rl` can refuse overlapping ones.
@@ -58,6 +65,7 @@ def train_sft(
     priming = load_priming(data, style=style)
     settings = load_config(config or default_config_path("sft-lora" if lora else "sft-full"), kind="sft")
     args = trainer_args(settings, kind="sft", out=out, max_steps=max_steps, overrides=overrides)
+    check_model_folder(model)
     tokenizer = AutoTokenizer.from_pretrained(model)
     ensure_chat_template(tokenizer)
     trainer = SFTTrainer(
