@@ -285,12 +285,13 @@ def write_job(folder: Path, job: dict[str, Any]) -> None:
 
 def resume_conflict(folder: Path, changes: list[tuple[str, Any, Any]]) -> RunFolderError:
     """The one error for a --resume whose options differ from the folder's job.json: (option, now, was) each."""
-    shown = ", ".join(f"{option} {_show(now)} (was {_show(was)})" for option, now, was in changes)
+    shown = ", ".join(f"{option} {short_json(now)} (was {short_json(was)})" for option, now, was in changes)
     return RunFolderError(f"--resume with options that differ from those {folder} was made with: {shown}; "
                           "use the same options, another --out, or --overwrite")
 
 
-def _show(value: Any) -> str:
+def short_json(value: Any) -> str:
+    """A value as compact JSON for a one-line message, cut to 60 characters."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 60 else text[:57] + "..."
 

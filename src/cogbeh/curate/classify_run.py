@@ -20,7 +20,16 @@ from cogbeh.curate import corpus, executors
 from cogbeh.curate.executors import ExecutorOptions
 from cogbeh.curate.labels import make_labeler
 from cogbeh.curate.steps import LABELLED_DIR, LabelerFactory, LabelStep, classify_pipeline
-from cogbeh.runfiles import JOB, MANIFEST, FolderLock, is_empty, read_job, write_job, write_manifest
+from cogbeh.runfiles import (
+    JOB,
+    MANIFEST,
+    FolderLock,
+    is_empty,
+    read_job,
+    short_json,
+    write_job,
+    write_manifest,
+)
 
 #: What --overwrite removes (never anything else in --out, and not the LLM cache, which is keyed by prompt).
 RUN_PATHS = (corpus.SHARDS_DIR, corpus.SHARDS_INDEX, LABELLED_DIR, executors.LOGS_DIR, JOB, MANIFEST)
@@ -177,14 +186,9 @@ def _check_same(out: Path, now: dict[str, Any], previous: dict[str, Any] | None)
         return
     changed = [key for key, value in now.items() if previous.get(key) != value]
     if changed:
-        shown = ", ".join(f"{key} {_short(now[key])} (was {_short(previous.get(key))})" for key in changed)
+        shown = ", ".join(f"{key} {short_json(now[key])} (was {short_json(previous.get(key))})" for key in changed)
         raise ClassifyError(f"{out} holds a run made differently: {shown}; "
                             "rerun with the same options, another --out, or --overwrite")
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _merge_stats(logs: Path, tasks: int) -> dict[str, int]:
