@@ -22,6 +22,7 @@ from cogbeh.runfiles import (
     check_not_locked,
     full_disk,
     is_empty,
+    json_digest,
     resume_conflict,
     valid_lines,
     write_atomic,
@@ -308,7 +309,7 @@ def run_ablation(spec: RunSpec, *, out: Path, provider: str | None = None, resum
         raise AblationError("--shard is for the symbolic engine; LLM ablations resume and batch instead")
     # Beyond spec and provider, what changes the records or controls: a --resume must not mix in others.
     fingerprint = {key: value for key, value in (
-        ("exclude", _digest(sorted({p.id for p in excluded})) if excluded else None),
+        ("exclude", json_digest(sorted({p.id for p in excluded})) if excluded else None),
         ("tokenizer", tokenizer if tokenizer != spec.tokenizer else None),
         ("shard", list(shard) if shard else None)) if value is not None}
     lock = _prepare(out, spec, provider, resume=resume, overwrite=overwrite, fingerprint=fingerprint)
@@ -459,11 +460,11 @@ def _manifest(spec: RunSpec, provider: str, out: Path, problems: list[Problem], 
             "sha256": sha256_file(out / PROBLEMS),
             "candidates": len(problems),
             "selected": len(chosen),
-            "selected_indices_sha256": _digest(chosen),
+            "selected_indices_sha256": json_digest(chosen),
             "exclude": exclude_path,
             "excluded": len(excluded),
         },
-        "splits": {"train": spec.n_train, "test": len(test), "by": "problem", "test_problems_sha256": _digest(test)},
+        "splits": {"train": spec.n_train, "test": len(test), "by": "problem", "test_problems_sha256": json_digest(test)},
         "conditions": entries,
         "config_order": [c.config for c in spec.conditions],
         # Paid providers: the sum over conditions of what their responses cost; the symbolic engine pays nothing.
@@ -485,7 +486,3 @@ def _total_cost(entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def _digest(items: list[Any]) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()

@@ -25,6 +25,7 @@ from cogbeh.runfiles import (
     RunFolderError,
     append_handle,
     full_disk,
+    json_digest,
     prepare,
     read_job,
     resume_conflict,
@@ -374,8 +375,8 @@ def job_identity(config: JobConfig) -> dict[str, Any]:
         "provider": "symbolic",
         **_options(config),
         "template_hashes": _template_hashes(config),
-        "exclude": _digest(sorted({p.id for p in config.exclude})) if config.exclude else None,
-        "problems": {"count": len(problems), "sha256": _digest([p.id for p in problems])},
+        "exclude": json_digest(sorted({p.id for p in config.exclude})) if config.exclude else None,
+        "problems": {"count": len(problems), "sha256": json_digest([p.id for p in problems])},
         "shard": list(config.shard) if config.shard else None,
         "n": config.n,
         "template_dir": config.template_dir,
@@ -393,7 +394,7 @@ def _check_resume(config: JobConfig, saved: dict[str, Any], now: dict[str, Any])
     count = was.get("count", -1)
     if config.problems is not None and 0 <= count <= len(config.problems):
         # An ablation extends its shared problem list between rounds: the list may grow, never change.
-        same = _digest([p.id for p in config.problems[:count]]) == was.get("sha256")
+        same = json_digest([p.id for p in config.problems[:count]]) == was.get("sha256")
     else:
         same = was == now["problems"]
     if not same and (config.problems is not None or not changes):  # else a changed seed or preset explains it
@@ -404,12 +405,6 @@ def _check_resume(config: JobConfig, saved: dict[str, Any], now: dict[str, Any])
 
 def _short(problems: dict[str, Any]) -> str:
     return f"{problems.get('count')} problems, sha256 {str(problems.get('sha256'))[:12]}"
-
-
-def _digest(items: list[Any]) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
 
 
 def _read_records(path: Path) -> list[Record]:

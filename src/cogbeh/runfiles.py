@@ -290,6 +290,13 @@ def resume_conflict(folder: Path, changes: list[tuple[str, Any, Any]]) -> RunFol
                           "use the same options, another --out, or --overwrite")
 
 
+def json_digest(value: Any) -> str:
+    """Hex sha256 of `value` as `json.dumps` writes it (job identities and manifests compare these)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+
+
 def short_json(value: Any) -> str:
     """A value as compact JSON for a one-line message, cut to 60 characters."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -120,9 +120,9 @@ def check_resumable(job: LLMJob) -> None:
 
 
 def _problems(rows: list[dict[str, Any]] | None) -> str | None:
-    import hashlib
+    from cogbeh.runfiles import json_digest
 
-    digest = hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:12]
+    digest = json_digest(rows)[:12]
     return None if rows is None else f"{len(rows)} problems, sha256 {digest}"
 
 
