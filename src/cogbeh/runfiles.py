@@ -267,14 +267,18 @@ def full_disk(err: OSError, folder: Path) -> RunFolderError | None:
 def read_job(folder: Path) -> dict[str, Any] | None:
     """The folder's job.json (what its records were made with), or None when there is none."""
     path = folder / JOB
-    if not path.is_file():
-        return None
+    return read_json_object(path, "start over with --overwrite") if path.is_file() else None
+
+
+def read_json_object(path: Path, fix: str) -> dict[str, Any]:
+    """A JSON object file cogbeh-gen wrote (job.json, manifest.json, ...); RunFolderError naming `fix` when it is
+    unreadable or not an object (a damaged or hand-edited file), never a traceback."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, OSError) as err:
-        raise RunFolderError(f"{path} is unreadable ({err}); start over with --overwrite") from None
+        raise RunFolderError(f"{path} is unreadable ({err}); {fix}") from None
     if not isinstance(data, dict):
-        raise RunFolderError(f"{path} is not a JSON object; start over with --overwrite")
+        raise RunFolderError(f"{path} is not a JSON object; {fix}")
     return data
 
 

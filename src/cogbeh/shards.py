@@ -27,6 +27,7 @@ from cogbeh.runfiles import (
     is_empty,
     prepare,
     read_job,
+    read_json_object,
     write_atomic,
     write_job,
     write_manifest,
@@ -87,7 +88,7 @@ def _load_shard(folder: Path) -> dict[str, Any]:
     if not (folder / MANIFEST).is_file():
         raise MergeError(f"{folder} has no {MANIFEST}: not a finished run; finish the shard with --resume")
     check_not_locked(folder)  # a shard still being written is not merged half-done
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_json_object(folder / MANIFEST, "rerun that shard with --overwrite")
     block = (manifest.get("arguments") or {}).get("shard")
     if not isinstance(block, dict):
         raise MergeError(f"{folder} is not a shard (its run had no --shard); merge only the N folders of "

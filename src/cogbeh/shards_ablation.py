@@ -22,6 +22,7 @@ from cogbeh.runfiles import (
     check_not_locked,
     is_empty,
     prepare,
+    read_json_object,
     write_atomic,
     write_job,
     write_manifest,
@@ -40,11 +41,11 @@ def _load(folder: Path) -> dict[str, Any]:
     if not (folder / MANIFEST).is_file():
         raise MergeError(f"{folder} has no {MANIFEST}: the ablation shard did not finish; rerun it with --resume")
     check_not_locked(folder)
-    fingerprint = json.loads((folder / SPEC_COPY).read_text(encoding="utf-8"))
+    fingerprint = read_json_object(folder / SPEC_COPY, "rerun that ablation shard with --overwrite")
     if "shard" not in fingerprint:
         raise MergeError(f"{folder} is not a shard (its ablation had no --shard); merge only the N folders of "
                          "one sharded ablation")
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_json_object(folder / MANIFEST, "rerun that ablation shard with --overwrite")
     index, count = fingerprint["shard"]
     return {"folder": folder, "fingerprint": fingerprint, "manifest": manifest, "index": index, "count": count}
 

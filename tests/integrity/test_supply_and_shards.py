@@ -226,6 +226,17 @@ def test_merge_refuses_a_shard_that_stopped_before_the_cut(runs: Path, tmp_path:
     one_line_error(cli("merge", *copies, "--out", tmp_path / "m"), "shard 1/4", "stopped at index")
 
 
+def test_merge_names_a_damaged_shard_manifest(runs: Path, tmp_path: Path) -> None:
+    copies = []
+    for folder in shards(runs):
+        copies.append(tmp_path / folder.name)
+        shutil.copytree(folder, copies[-1])
+    (copies[2] / "manifest.json").write_text('{"arguments": ')  # cut short, or edited by hand
+    one_line_error(cli("merge", *copies, "--out", tmp_path / "m"), "manifest.json is unreadable",
+                   "rerun that shard with --overwrite")
+    assert not (tmp_path / "m").exists()
+
+
 def test_resume_with_another_shard_is_refused(runs: Path, tmp_path: Path) -> None:
     copy = tmp_path / "s"
     shutil.copytree(shards(runs)[0], copy)
